@@ -1,0 +1,181 @@
+"""Write and read attn model files (format v1, docs/model-format.md) for models built by attn_model.py.
+
+export_model(model, tokenizer_spec, labels, path, metadata) writes the JSON; load_model(path) rebuilds the
+PyTorch model and returns (model, tokenizer, document). Every float is written with 9 significant digits, so it
+reads back bit for bit as float32.
+
+CLI: export.py --checkpoint X.pt --out Y.json, where X.pt is a torch.save'd dict with keys
+state_dict, config (AttnClassifier keyword arguments), tokenizer (the tokenizer spec), labels, metadata.
+"""
+import argparse
+import json
+import math
+import os
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from attn_model import AttnClassifier  # noqa: E402
+from attn_tokenizer import Tokenizer  # noqa: E402
+
+FORMAT_VERSION = 1
+
+# Architecture keys that are fixed by attn_model.AttnClassifier.
+FIXED_CONFIG = {
+    'norm_placement': 'post',
+    'activation': 'relu',
+    'positional_encoding': 'sinusoidal',
+    'attention_score': 'scaled_dot',
+    'causal': False,
+    'pooling': 'mean',
+}
+
+
+def float32_list(tensor):
+    """Tensor -> flat list of Python floats that print with at most 9 significant digits.
+
+    '%.9g' of a float32 value identifies it uniquely, so parsing the text and rounding to float32 gives the
+    same bits back; float() of that text makes json emit the shortest repr of it (<= 9 digits).
+    """
+    values = tensor.detach().to(torch.float32).contiguous().view(-1).numpy()
+    if not np.all(np.isfinite(values)):
+        raise ValueError('tensor holds NaN or infinity; format v1 cannot store it')
+    return [float('%.9g' % v) for v in values.tolist()]
+
+
+def format_weights(model):
+    """Named tensors in format-v1 naming and [out, in] layout: list of (name, tensor)."""
+    out = [('embedding.weight', model.embedding.weight)]
+    d = model.config['d_model']
+    for l, layer in enumerate(model.layers):
+        attn = layer.self_attn
+        w, b = attn.in_proj_weight, attn.in_proj_bias  # [3d, d], [3d]: rows query, key, value
+        p = f'layers.{l}.'
+        for i, part in enumerate(('query', 'key', 'value')):
+            out.append((p + f'attention.{part}.weight', w[i * d:(i + 1) * d]))
+            out.append((p + f'attention.{part}.bias', b[i * d:(i + 1) * d]))
+        out += [
+            (p + 'attention.output.weight', attn.out_proj.weight),
+            (p + 'attention.output.bias', attn.out_proj.bias),
+            (p + 'attention_norm.weight', layer.norm1.weight),
+            (p + 'attention_norm.bias', layer.norm1.bias),
+            (p + 'ffn.linear1.weight', layer.linear1.weight),
+            (p + 'ffn.linear1.bias', layer.linear1.bias),
+            (p + 'ffn.linear2.weight', layer.linear2.weight),
+            (p + 'ffn.linear2.bias', layer.linear2.bias),
+            (p + 'ffn_norm.weight', layer.norm2.weight),
+            (p + 'ffn_norm.bias', layer.norm2.bias),
+        ]
+    out += [('classifier.weight', model.classifier.weight), ('classifier.bias', model.classifier.bias)]
+    return out
+
+
+def check_model(model):
+    """Refuse models the format cannot describe (e.g. a layer built with other options)."""
+    for l, layer in enumerate(model.layers):
+        if layer.norm_first:
+            raise ValueError(f'layer {l}: norm_first=True, format v1 needs post-norm')
+        if not layer.self_attn.batch_first or not layer.self_attn._qkv_same_embed_dim:
+            raise ValueError(f'layer {l}: attention must be batch_first with one fused in_proj_weight')
+        if layer.self_attn.in_proj_bias is None:
+            raise ValueError(f'layer {l}: attention has no bias')
+        eps = model.config['layer_norm_eps']
+        if layer.norm1.eps != eps or layer.norm2.eps != eps:
+            raise ValueError(f'layer {l}: layer norm eps differs from config')
+
+
+def build_document(model, tokenizer_spec, labels, metadata=None):
+    check_model(model)
+    cfg = model.config
+    if len(labels) != cfg['num_labels']:
+        raise ValueError(f'{len(labels)} labels for a model with {cfg["num_labels"]} outputs')
+    if len(tokenizer_spec['vocab']) != cfg['vocab_size']:
+        raise ValueError(f'vocabulary has {len(tokenizer_spec["vocab"])} entries, embedding {cfg["vocab_size"]}')
+    config = {k: cfg[k] for k in ('vocab_size', 'max_length', 'd_model', 'num_heads', 'num_layers', 'ffn_dim',
+                                  'num_labels', 'layer_norm_eps')}
+    config.update(FIXED_CONFIG)
+    weights = [{'name': name, 'shape': list(t.shape), 'data': float32_list(t)} for name, t in format_weights(model)]
+    return {
+        'format_version': FORMAT_VERSION,
+        'config': config,
+        'tokenizer': tokenizer_spec,
+        'labels': list(labels),
+        'weights': weights,
+        'metadata': metadata or {},
+    }
+
+
+def export_model(model, tokenizer_spec, labels, path, metadata=None):
+    """Write model as a format-v1 JSON file at path. Returns the file size in bytes."""
+    doc = build_document(model, tokenizer_spec, labels, metadata)
+    tmp = path + '.tmp'
+    with open(tmp, 'w', encoding='utf-8') as f:
+        # One tensor per line keeps the file diff- and grep-friendly without the cost of full indentation.
+        f.write('{\n')
+        for key in ('format_version', 'config', 'tokenizer', 'labels', 'metadata'):
+            f.write(f'"{key}": {json.dumps(doc[key], ensure_ascii=False, allow_nan=False)},\n')
+        f.write('"weights": [\n')
+        for i, w in enumerate(doc['weights']):
+            sep = ',' if i + 1 < len(doc['weights']) else ''
+            f.write(json.dumps(w, allow_nan=False, separators=(',', ':')) + sep + '\n')
+        f.write(']\n}\n')
+    os.replace(tmp, path)
+    return os.path.getsize(path)
+
+
+def model_from_document(doc, dropout=0.0):
+    """Rebuild an AttnClassifier (eval mode) from a parsed format-v1 document."""
+    if doc.get('format_version') != FORMAT_VERSION:
+        raise ValueError(f'format_version {doc.get("format_version")!r} is not {FORMAT_VERSION}')
+    cfg = doc['config']
+    for key, value in FIXED_CONFIG.items():
+        if cfg[key] != value:
+            raise ValueError(f'config.{key}: {cfg[key]!r} is not supported (supported: {value!r})')
+    tokenizer = Tokenizer(doc['tokenizer'])
+    model = AttnClassifier(cfg['vocab_size'], cfg['num_labels'], d_model=cfg['d_model'],
+                           num_heads=cfg['num_heads'], num_layers=cfg['num_layers'], ffn_dim=cfg['ffn_dim'],
+                           max_length=cfg['max_length'], dropout=dropout, pad_id=tokenizer.pad_id,
+                           layer_norm_eps=cfg['layer_norm_eps'])
+    stored = {w['name']: w for w in doc['weights']}
+    if len(stored) != len(doc['weights']):
+        raise ValueError('duplicate weight names')
+    expected = format_weights(model)
+    missing = [name for name, _ in expected if name not in stored]
+    unknown = sorted(set(stored) - {name for name, _ in expected})
+    if missing or unknown:
+        raise ValueError(f'missing weights {missing}, unknown weights {unknown}')
+    with torch.no_grad():
+        for name, param in expected:
+            w = stored[name]
+            if list(w['shape']) != list(param.shape):
+                raise ValueError(f'{name}: shape {w["shape"]}, expected {list(param.shape)}')
+            data = np.asarray(w['data'], dtype=np.float64).astype(np.float32)
+            param.copy_(torch.from_numpy(data.reshape(param.shape)))  # slices of in_proj write through
+    model.eval()
+    return model, tokenizer
+
+
+def load_model(path):
+    """Read a format-v1 file -> (model in eval mode, Tokenizer, document)."""
+    with open(path, encoding='utf-8') as f:
+        doc = json.load(f)
+    model, tokenizer = model_from_document(doc)
+    return model, tokenizer, doc
+
+
+def main():
+    ap = argparse.ArgumentParser(description='Export a saved checkpoint to attn format v1.')
+    ap.add_argument('--checkpoint', required=True)
+    ap.add_argument('--out', required=True)
+    args = ap.parse_args()
+    ckpt = torch.load(args.checkpoint, map_location='cpu')
+    model = AttnClassifier(**ckpt['config'])
+    model.load_state_dict(ckpt['state_dict'])
+    size = export_model(model, ckpt['tokenizer'], ckpt['labels'], args.out, ckpt.get('metadata'))
+    print(f'wrote {args.out} ({size} bytes)')
+
+
+if __name__ == '__main__':
+    main()
