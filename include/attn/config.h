@@ -1,0 +1,49 @@
+#pragma once
+// The `config` section of a model file, parsed and validated once at load.
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace attn {
+
+// Architecture choices are enums, chosen once at load; the forward pass never compares strings.
+enum class NormPlacement { Post };
+enum class Activation { Relu };
+enum class PositionalEncoding { Sinusoidal };
+enum class AttentionScore { ScaledDot };
+enum class Pooling { Mean };
+
+struct ModelConfig {
+  int vocab_size = 0;
+  int max_length = 0;
+  int d_model = 0;
+  int num_heads = 0;
+  int num_layers = 0;
+  int ffn_dim = 0;
+  int num_labels = 0;
+  float layer_norm_eps = 1e-6f;
+  NormPlacement norm_placement = NormPlacement::Post;
+  Activation activation = Activation::Relu;
+  PositionalEncoding positional_encoding = PositionalEncoding::Sinusoidal;
+  AttentionScore attention_score = AttentionScore::ScaledDot;
+  bool causal = false;
+  Pooling pooling = Pooling::Mean;
+
+  int head_dim() const { return d_model / num_heads; }
+};
+
+// Largest dimension and tensor a model file may declare: checked before anything is allocated.
+constexpr int64_t kMaxDimension = 65536;
+constexpr int64_t kMaxTensorElements = int64_t{1} << 31;
+
+// Parses and checks `config` (`where` names the file for messages). Throws ModelError naming the key.
+ModelConfig parse_config(const nlohmann::json& config, const std::string& where);
+
+const char* to_string(NormPlacement value);
+const char* to_string(Activation value);
+const char* to_string(PositionalEncoding value);
+const char* to_string(AttentionScore value);
+const char* to_string(Pooling value);
+
+}  // namespace attn

@@ -1,0 +1,45 @@
+#pragma once
+// Typed access to a parsed JSON document with errors that name the file and the key path.
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace attn {
+
+class JsonReader {
+ public:
+  // `where` is the file name; `path` the key path of `node` inside it (e.g. "config").
+  JsonReader(const nlohmann::json& node, std::string where, std::string path);
+
+  const nlohmann::json& node() const { return node_; }
+  const std::string& path() const { return path_; }
+
+  // Fails unless the node is an object holding only the given keys (a typo must not be ignored).
+  void expect_object(std::initializer_list<const char*> allowed_keys) const;
+  bool has(const char* key) const;
+  JsonReader child(const char* key) const;  // required key
+  JsonReader element(size_t index) const;   // array element
+
+  int64_t integer(const char* key) const;
+  double number(const char* key) const;
+  bool boolean(const char* key) const;
+  std::string string(const char* key) const;
+  size_t array_size() const;  // fails unless the node is an array
+
+  // "model.json: config.d_model: <message>"
+  [[noreturn]] void fail(const std::string& key, const std::string& message) const;
+  std::string key_path(const std::string& key) const;
+
+ private:
+  const nlohmann::json& node_;
+  std::string where_;
+  std::string path_;
+};
+
+// The JSON type name a user would recognise: "string", "number", "array", ...
+std::string json_type_name(const nlohmann::json& value);
+
+}  // namespace attn

@@ -1,0 +1,103 @@
+#pragma once
+// Transformer layers. Each owns a plain struct of its weights, shape-checked once by the loader;
+// the forward functions never look a weight up by name.
+//
+// Batches are packed, not padded: the token states of all inputs are stacked as rows of one
+// [total_tokens, d_model] matrix, input b owning rows offsets[b] .. offsets[b] + lengths[b].
+// Position-wise layers (projections, feed-forward, layer norm) run as one GEMM over every row;
+// only attention looks at sequence boundaries, so no padded key ever exists and none can leak in.
+#include <cstdint>
+#include <vector>
+
+#include "attn/config.h"
+
+namespace attn {
+
+struct BatchLayout {
+  std::vector<int> offsets;  // [batch] first row of each input
+  std::vector<int> lengths;  // [batch] tokens of each input
+  int total_tokens = 0;
+
+  void add(int length) {
+    offsets.push_back(total_tokens);
+    lengths.push_back(length);
+    total_tokens += length;
+  }
+  int size() const { return static_cast<int>(lengths.size()); }
+};
+
+// Scratch buffers reused between batches so the hot path does not allocate once warmed up.
+struct Workspace {
+  std::vector<float> states;     // [tokens, d_model]
+  std::vector<float> qkv;        // [tokens, 3 * d_model]
+  std::vector<float> context;    // [tokens, d_model] concatenated head outputs
+  std::vector<float> sublayer;   // [tokens, d_model] attention or feed-forward output before the residual
+  std::vector<float> hidden;     // [tokens, ffn_dim]
+  std::vector<float> scores;     // [max_length, max_length] one head of one input at a time
+  std::vector<float> pooled;     // [batch, d_model]
+};
+
+struct EmbeddingWeights {
+  std::vector<float> table;  // [vocab_size, d_model]
+};
+
+// Interleaved sinusoids: [max_length, d_model], P[pos][2j] = sin(pos / 10000^(2j/d)), P[pos][2j+1] = cos(same).
+std::vector<float> sinusoidal_positions(int max_length, int d_model);
+
+// out[i] = table[ids[i]] + positions[i], for the n tokens of one input; out is [n, d_model].
+void embed(const EmbeddingWeights& weights, const std::vector<float>& positions, int d_model, const int32_t* ids,
+           int n, float* out);
+
+struct LayerNormWeights {
+  std::vector<float> gamma;  // [d_model]
+  std::vector<float> beta;   // [d_model]
+};
+
+struct AttentionWeights {
+  // Wq, Wk, Wv stacked at load into one [3 * d_model, d_model] matrix (stored [out, in]) so that the three
+  // projections are one GEMM: rows 0..d are the query, d..2d the key, 2d..3d the value.
+  std::vector<float> qkv_weight;     // [3 * d_model, d_model]
+  std::vector<float> qkv_bias;       // [3 * d_model]
+  std::vector<float> output_weight;  // [d_model, d_model], stored [out, in]
+  std::vector<float> output_bias;    // [d_model]
+};
+
+// Multi-head self-attention over each input of the batch: out = concat_h(softmax(q_h k_h^T / sqrt(d_head)) v_h) Wo^T + bo.
+// x and out are [total_tokens, d_model]. When attention_sinks is non-null, attention_sinks[b] (if non-null) receives
+// input b's weights as [num_heads, length, length].
+void self_attention(const AttentionWeights& weights, const ModelConfig& config, const float* x,
+                    const BatchLayout& layout, Workspace& work, float* out, float* const* attention_sinks);
+
+struct FeedForwardWeights {
+  std::vector<float> linear1_weight;  // [ffn_dim, d_model], stored [out, in]
+  std::vector<float> linear1_bias;    // [ffn_dim]
+  std::vector<float> linear2_weight;  // [d_model, ffn_dim], stored [out, in]
+  std::vector<float> linear2_bias;    // [d_model]
+};
+
+// out = W2 relu(W1 x + b1) + b2 per row; x and out are [rows, d_model].
+void feed_forward(const FeedForwardWeights& weights, const ModelConfig& config, const float* x, int rows,
+                  Workspace& work, float* out);
+
+struct EncoderBlockWeights {
+  AttentionWeights attention;
+  LayerNormWeights attention_norm;
+  FeedForwardWeights ffn;
+  LayerNormWeights ffn_norm;
+};
+
+// Post-norm block, in place on work.states: x = LN1(x + attention(x)); x = LN2(x + ffn(x)).
+void encoder_block(const EncoderBlockWeights& weights, const ModelConfig& config, const BatchLayout& layout,
+                   Workspace& work, float* const* attention_sinks);
+
+struct ClassifierWeights {
+  std::vector<float> weight;  // [num_labels, d_model], stored [out, in]
+  std::vector<float> bias;    // [num_labels]
+};
+
+// Mean of each input's rows of work.states into work.pooled [batch, d_model], then
+// logits [batch, num_labels] = pooled Wc^T + bc.
+void pool_and_classify(const ClassifierWeights& weights, const ModelConfig& config, const BatchLayout& layout,
+                       Workspace& work, float* logits);
+
+}  // namespace attn

@@ -1,0 +1,76 @@
+#pragma once
+// A loaded model: config, tokenizer, labels and weights, and the wiring from token ids to probabilities.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "attn/config.h"
+#include "attn/layers.h"
+#include "attn/tokenizer.h"
+
+namespace attn {
+
+// Current and highest model format version this build reads.
+constexpr int kFormatVersion = 1;
+
+struct ModelWeights {
+  EmbeddingWeights embedding;
+  std::vector<EncoderBlockWeights> layers;  // [num_layers]
+  ClassifierWeights classifier;
+};
+
+// Attention weights of one input: [num_layers][num_heads][length][length], row-major, over its real tokens.
+struct AttentionMaps {
+  int num_layers = 0;
+  int num_heads = 0;
+  int length = 0;
+  std::vector<float> data;
+
+  float at(int layer, int head, int query, int key) const {
+    return data[((static_cast<size_t>(layer) * num_heads + head) * length + query) * length + key];
+  }
+  float* layer_data(int layer) { return data.data() + static_cast<size_t>(layer) * num_heads * length * length; }
+};
+
+struct Prediction {
+  std::vector<float> logits;         // [num_labels]
+  std::vector<float> probabilities;  // [num_labels], softmax of logits
+  int label = 0;                     // argmax (the first on ties)
+};
+
+class Model {
+ public:
+  Model(std::string source, ModelConfig config, Tokenizer tokenizer, std::vector<std::string> labels,
+        ModelWeights weights);
+
+  // Reads and checks a format-v1 JSON file. Throws ModelError naming the file, the key, expected and actual.
+  static Model load(const std::string& path);
+  // The same from a string already in memory; `source` names it in messages.
+  static Model parse(const std::string& json_text, const std::string& source);
+
+  const std::string& source() const { return source_; }
+  const ModelConfig& config() const { return config_; }
+  const Tokenizer& tokenizer() const { return tokenizer_; }
+  const std::vector<std::string>& labels() const { return labels_; }
+  const ModelWeights& weights() const { return weights_; }
+  size_t parameter_count() const;
+
+  Encoding encode(std::string_view text) const { return tokenizer_.encode(text, config_.max_length); }
+
+  // Runs several encoded inputs as one packed batch. Every input must have 1..max_length ids in range.
+  // When attention is non-null it is resized to the batch and filled per input.
+  std::vector<Prediction> predict(const std::vector<const Encoding*>& batch, Workspace& work,
+                                  std::vector<AttentionMaps>* attention = nullptr) const;
+  std::vector<Prediction> predict(const std::vector<const Encoding*>& batch,
+                                  std::vector<AttentionMaps>* attention = nullptr) const;
+
+ private:
+  std::string source_;
+  ModelConfig config_;
+  Tokenizer tokenizer_;
+  std::vector<std::string> labels_;
+  ModelWeights weights_;
+  std::vector<float> positions_;  // [max_length, d_model]
+};
+
+}  // namespace attn

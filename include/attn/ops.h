@@ -1,0 +1,34 @@
+#pragma once
+// Numeric kernels on row-major float32 buffers. The only layer that knows about BLAS.
+#include <cstddef>
+
+namespace attn::ops {
+
+// C[m,n] = alpha * op(A) op(B) + beta * C, row-major, where op(X) = X^T when trans_X.
+// A is [m,k] (or [k,m] when trans_a), B is [k,n] (or [n,k] when trans_b); lda/ldb/ldc are row strides.
+// Every matrix product of the engine goes through here (OpenBLAS sgemm).
+void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+          const float* b, int ldb, float beta, float* c, int ldc);
+
+// The same contract as gemm, as a plain triple loop in double precision: the reference tests compare against.
+void gemm_reference(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+                    const float* b, int ldb, float beta, float* c, int ldc);
+
+// y[rows, out] = x[rows, in] W^T + bias, with W stored [out, in] as PyTorch's nn.Linear stores it.
+// bias may be null.
+void linear(const float* x, int rows, int in, const float* weight, const float* bias, int out, float* y);
+
+// Softmax of one row of n scores, in place, computed stably (max subtracted). n must be > 0.
+void softmax(float* row, int n);
+
+// Layer norm of each of `rows` rows of width dim, in place: (x - mean) / sqrt(var + eps) * gamma + beta,
+// with the biased variance, as torch.nn.LayerNorm computes it.
+void layer_norm(float* x, int rows, int dim, const float* gamma, const float* beta, float eps);
+
+// x = max(x, 0), elementwise.
+void relu(float* x, size_t n);
+
+// y += x, elementwise.
+void add_inplace(float* y, const float* x, size_t n);
+
+}  // namespace attn::ops

@@ -1,0 +1,258 @@
+#include "cli.h"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <memory>
+
+#include "attn/errors.h"
+#include "exit_codes.h"
+#include "model_path.h"
+
+namespace attn::app {
+namespace {
+
+const std::map<std::string, OutputFormat> kFormats = {
+    {"text", OutputFormat::Text}, {"json", OutputFormat::Json}, {"jsonl", OutputFormat::Jsonl}, {"tsv", OutputFormat::Tsv}};
+
+constexpr const char* kClassifyExamples =
+    "Examples:\n"
+    "  attn classify \"a gripping, beautifully acted film\"\n"
+    "  printf 'great\\nawful\\n' | attn classify --format jsonl\n"
+    "  attn classify --input reviews.txt --format tsv --output results.tsv\n"
+    "  attn classify \"not bad at all\" --attention attention.json\n"
+    "\n"
+    "Each input line gives one output record, in input order; an empty or invalid line gets an error record\n"
+    "(and the exit code 5) instead of being skipped. Inputs longer than the model's maximum length are\n"
+    "truncated to their first tokens, and the record says so.\n";
+
+void setup_logging(int verbosity) {
+  auto logger = spdlog::stderr_color_mt("attn");
+  logger->set_pattern("attn: %l: %v");
+  logger->set_level(verbosity >= 2 ? spdlog::level::debug
+                                   : verbosity == 1 ? spdlog::level::info : spdlog::level::warn);
+  spdlog::set_default_logger(logger);
+}
+
+Model load_model(const Options& options, const char* argv0) {
+  const std::string path = resolve_model_path(options.model, argv0);
+  const auto start = std::chrono::steady_clock::now();
+  Model model = Model::load(path);
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  spdlog::info("loaded {} ({} parameters) in {:.1f} ms", path, model.parameter_count(), ms);
+  return model;
+}
+
+std::vector<InputSource> input_sources(const ClassifyOptions& o) {
+  std::vector<InputSource> sources;
+  for (const auto& text : o.texts) {
+    if (text == "-") sources.push_back({InputSource::Kind::Stdin, "-"});
+    else sources.push_back({InputSource::Kind::Argument, text});
+  }
+  for (const auto& file : o.input_files) {
+    if (file == "-") sources.push_back({InputSource::Kind::Stdin, "-"});
+    else sources.push_back({InputSource::Kind::File, file});
+  }
+  if (sources.empty()) sources.push_back({InputSource::Kind::Stdin, "-"});
+  return sources;
+}
+
+// A batch of inputs read but not yet written: classified together, written in input order.
+struct PendingBatch {
+  std::vector<InputText> inputs;
+  std::vector<Encoding> encodings;
+  std::vector<std::string> errors;  // non-empty: this input gets an error record
+
+  size_t size() const { return inputs.size(); }
+  void clear() {
+    inputs.clear();
+    encodings.clear();
+    errors.clear();
+  }
+};
+
+void add_input(PendingBatch& batch, InputText input, const Model& model) {
+  Encoding encoding;
+  std::string error = input.error;
+  if (error.empty()) {
+    if (input.text.empty()) {
+      error = "empty line";
+    } else {
+      try {
+        encoding = model.encode(input.text);
+      } catch (const InputError& e) {
+        error = e.what();
+      }
+    }
+  }
+  batch.inputs.push_back(std::move(input));
+  batch.encodings.push_back(std::move(encoding));
+  batch.errors.push_back(std::move(error));
+}
+
+// Classifies the batch's good inputs together and writes every record in order; returns the error count.
+size_t flush_batch(PendingBatch& batch, const Model& model, Workspace& work, RecordWriter& writer,
+                   AttentionDump* dump) {
+  std::vector<const Encoding*> good;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (batch.errors[i].empty()) good.push_back(&batch.encodings[i]);
+  }
+  std::vector<AttentionMaps> maps;
+  const std::vector<Prediction> predictions = model.predict(good, work, dump != nullptr ? &maps : nullptr);
+  size_t errors = 0;
+  size_t next = 0;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    Record record;
+    record.input = &batch.inputs[i];
+    const AttentionMaps* record_maps = nullptr;
+    if (batch.errors[i].empty()) {
+      record.encoding = &batch.encodings[i];
+      record.prediction = &predictions[next];
+      if (dump != nullptr) record_maps = &maps[next];
+      ++next;
+    } else {
+      const auto& in = batch.inputs[i];
+      record.error = in.line > 0 ? in.source + ":" + std::to_string(in.line) + ": " + batch.errors[i] : batch.errors[i];
+      ++errors;
+    }
+    writer.write(record);
+    if (dump != nullptr) dump->write(record, record_maps);
+  }
+  batch.clear();
+  return errors;
+}
+
+int run_classify(const Options& options, const char* argv0) {
+  const ClassifyOptions& o = options.classify;
+  const Model model = load_model(options, argv0);
+  std::vector<InputSource> sources = input_sources(o);
+  for (const auto& s : sources) {
+    if (s.kind == InputSource::Kind::Stdin && isatty(STDIN_FILENO)) {
+      std::fprintf(stderr, "attn: reading one text per line from the terminal (Ctrl-D to finish)\n");
+      break;
+    }
+  }
+  InputReader reader(std::move(sources));
+
+  std::unique_ptr<AtomicFile> output_file;
+  std::FILE* out = stdout;
+  std::string destination = "stdout";
+  if (!o.output_file.empty()) {
+    output_file = std::make_unique<AtomicFile>(o.output_file);
+    out = output_file->stream();
+    destination = o.output_file;
+  }
+  std::unique_ptr<AttentionDump> dump;
+  if (!o.attention_file.empty()) dump = std::make_unique<AttentionDump>(o.attention_file, model);
+
+  RecordWriter writer(out, destination, o.format, model, o.top_k);
+  Workspace work;
+  PendingBatch batch;
+  size_t errors = 0;
+  size_t total = 0;
+  InputText input;
+  while (reader.next(input)) {
+    add_input(batch, std::move(input), model);
+    ++total;
+    if (batch.size() >= o.batch_size) errors += flush_batch(batch, model, work, writer, dump.get());
+  }
+  errors += flush_batch(batch, model, work, writer, dump.get());
+  writer.finish();
+  if (output_file) output_file->commit();
+  if (dump) dump->commit();
+  spdlog::info("{} inputs, {} errors", total, errors);
+  if (reader.had_io_error()) return kExitIo;
+  return errors > 0 ? kExitInputErrors : kExitOk;
+}
+
+int run_info(const Options& options, const char* argv0) {
+  const Model model = load_model(options, argv0);
+  const ModelConfig& c = model.config();
+  nlohmann::json info = {
+      {"model", model.source()},
+      {"format_version", kFormatVersion},
+      {"parameters", model.parameter_count()},
+      {"vocab_size", c.vocab_size},
+      {"max_length", c.max_length},
+      {"d_model", c.d_model},
+      {"num_heads", c.num_heads},
+      {"num_layers", c.num_layers},
+      {"ffn_dim", c.ffn_dim},
+      {"layer_norm_eps", json_float(c.layer_norm_eps)},
+      {"norm_placement", to_string(c.norm_placement)},
+      {"activation", to_string(c.activation)},
+      {"positional_encoding", to_string(c.positional_encoding)},
+      {"attention_score", to_string(c.attention_score)},
+      {"causal", c.causal},
+      {"pooling", to_string(c.pooling)},
+      {"labels", model.labels()},
+  };
+  std::string text;
+  if (options.info.format == OutputFormat::Text) {
+    for (const auto& [key, value] : info.items()) {
+      text += key + std::string(key.size() < 20 ? 20 - key.size() : 1, ' ') +
+              (value.is_string() ? value.get<std::string>() : value.dump()) + "\n";
+    }
+  } else {
+    text = info.dump(options.info.format == OutputFormat::Jsonl ? -1 : 2) + "\n";
+  }
+  write_or_throw(stdout, text, "stdout");
+  if (std::fflush(stdout) != 0) throw IoError("stdout: write failed");
+  return kExitOk;
+}
+
+}  // namespace
+
+void declare_cli(CLI::App& app, Options& options) {
+  app.set_version_flag("--version", std::string("attn ") + ATTN_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();
+  app.footer(kExitCodesHelp);
+  app.add_option("-m,--model", options.model,
+                 "Model file (format v1 JSON) or the name of a bundled model; default: $ATTN_MODEL, else the "
+                 "bundled sst2-sentiment model");
+  app.add_flag("-v,--verbose", options.verbosity, "Log progress on stderr (-vv for debug)");
+
+  auto* classify = app.add_subcommand("classify", "Classify texts given as arguments, in files, or on stdin");
+  auto& c = options.classify;
+  classify->add_option("texts", c.texts, "Texts to classify; none, or -, reads one text per line from stdin");
+  classify->add_option("-i,--input", c.input_files, "Read one text per line from FILE (repeatable; - for stdin)")
+      ->type_name("FILE");
+  classify
+      ->add_option_function<std::string>(
+          "-f,--format", [&c](const std::string& name) { c.format = kFormats.at(name); }, "Output format")
+      ->check(CLI::IsMember({"text", "json", "jsonl", "tsv"}))
+      ->default_str("text");
+  classify->add_option("-k,--top-k", c.top_k, "Show the K most likely labels (default: all)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20));
+  classify->add_option("--attention", c.attention_file,
+                       "Write every input's tokens, prediction and attention weights [layer][head][query][key] "
+                       "to FILE as JSON (written whole or not at all)")
+      ->type_name("FILE");
+  classify->add_option("-o,--output", c.output_file, "Write the records to FILE instead of stdout (whole or not at all)")
+      ->type_name("FILE");
+  classify->add_option("--batch-size", c.batch_size, "Inputs classified together")
+      ->check(CLI::Range(size_t{1}, size_t{65536}))
+      ->default_val(32);
+  classify->footer(std::string(kClassifyExamples) + "\n" + kExitCodesHelp);
+
+  auto* info = app.add_subcommand("info", "Print the model's format version, dimensions, parameters and labels");
+  info->add_option_function<std::string>(
+          "-f,--format", [&options](const std::string& name) { options.info.format = kFormats.at(name); },
+          "Output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->default_str("text");
+}
+
+int run_command(const CLI::App& app, const Options& options, const char* argv0) {
+  setup_logging(options.verbosity);
+  if (app.got_subcommand("classify")) return run_classify(options, argv0);
+  if (app.got_subcommand("info")) return run_info(options, argv0);
+  return kExitUsage;
+}
+
+}  // namespace attn::app

@@ -1,0 +1,24 @@
+#pragma once
+// Exit codes of the attn command, documented in `attn --help` and the README.
+
+namespace attn::app {
+
+constexpr int kExitOk = 0;            // every input was classified
+constexpr int kExitFailure = 1;       // an unexpected internal error
+constexpr int kExitUsage = 2;         // bad command line
+constexpr int kExitModel = 3;         // the model could not be found, read or checked
+constexpr int kExitIo = 4;            // an input could not be read or an output could not be written
+constexpr int kExitInputErrors = 5;   // finished, but one or more inputs got an error record
+constexpr int kExitInterrupted = 130;  // stopped by SIGINT or SIGTERM
+
+constexpr const char* kExitCodesHelp =
+    "Exit codes:\n"
+    "  0    every input was classified\n"
+    "  1    unexpected internal error\n"
+    "  2    bad command line\n"
+    "  3    the model could not be found, read or checked\n"
+    "  4    an input could not be read or an output could not be written\n"
+    "  5    finished, but one or more inputs got an error record\n"
+    "  130  interrupted";
+
+}  // namespace attn::app

@@ -1,0 +1,46 @@
+#pragma once
+// Where input texts come from: command-line arguments, files and stdin, one text per line, streamed in order.
+#include <cstddef>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace attn::app {
+
+struct InputText {
+  std::string source;  // "arg", "-" for stdin, or the file name
+  size_t line = 0;     // 1-based line (or argument) number within the source; 0 for a source-level error
+  std::string text;
+  std::string error;   // non-empty when this record stands for something that could not be read
+};
+
+// One input source, read lazily: an argument list, stdin, or a file.
+struct InputSource {
+  enum class Kind { Argument, Stdin, File } kind;
+  std::string name;  // the text for Argument, the path for File
+};
+
+class InputReader {
+ public:
+  explicit InputReader(std::vector<InputSource> sources);
+  // Fills `out` with the next input, in order; false when every source is exhausted. A source that cannot be
+  // opened or read yields one record with `error` set, and reading goes on with the next source.
+  bool next(InputText& out);
+  // True if any source could not be opened or read.
+  bool had_io_error() const { return had_io_error_; }
+
+ private:
+  bool open_next_source(InputText& out);
+
+  std::vector<InputSource> sources_;
+  size_t next_source_ = 0;
+  size_t argument_count_ = 0;
+  std::istream* stream_ = nullptr;
+  std::unique_ptr<std::ifstream> file_;
+  std::string stream_name_;
+  size_t line_ = 0;
+  bool had_io_error_ = false;
+};
+
+}  // namespace attn::app

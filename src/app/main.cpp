@@ -1,0 +1,44 @@
+// attn: classify text with a small Transformer and show what it attended to.
+// The one place that catches: every error becomes a message on stderr and a documented exit code.
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "attn/errors.h"
+#include "cli.h"
+#include "exit_codes.h"
+
+int main(int argc, char** argv) {
+  using namespace attn::app;
+  CLI::App app{"attn: classify text with a small Transformer and see what it attended to", "attn"};
+  Options options;
+  declare_cli(app, options);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+  try {
+    return run_command(app, options, argv[0]);
+  } catch (const attn::ModelError& e) {
+    std::fprintf(stderr, "attn: model error: %s\n", e.what());
+    return kExitModel;
+  } catch (const attn::IoError& e) {
+    std::fprintf(stderr, "attn: %s\n", e.what());
+    return kExitIo;
+  } catch (const attn::Error& e) {
+    std::fprintf(stderr, "attn: %s\n", e.what());
+    return kExitFailure;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "attn: internal error: %s\n", e.what());
+    return kExitFailure;
+  }
+}

@@ -1,0 +1,234 @@
+#include "outputs.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <numeric>
+
+#include "attn/errors.h"
+
+namespace attn::app {
+
+AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
+  std::string pattern = path_ + ".tmp-XXXXXX";
+  const int fd = mkstemp(pattern.data());
+  if (fd < 0) throw IoError(path_ + ": cannot create temporary file (" + std::strerror(errno) + ")");
+  temp_path_ = pattern;
+  stream_ = fdopen(fd, "wb");
+  if (stream_ == nullptr) {
+    ::close(fd);
+    std::remove(temp_path_.c_str());
+    throw IoError(path_ + ": cannot open temporary file (" + std::strerror(errno) + ")");
+  }
+}
+
+AtomicFile::~AtomicFile() {
+  if (stream_ != nullptr) {
+    std::fclose(stream_);
+    std::remove(temp_path_.c_str());
+  }
+}
+
+void AtomicFile::commit() {
+  std::FILE* stream = stream_;
+  stream_ = nullptr;
+  const bool flushed = std::fflush(stream) == 0 && fsync(fileno(stream)) == 0;
+  const int saved = errno;
+  const bool closed = std::fclose(stream) == 0;
+  if (!flushed || !closed) {
+    std::remove(temp_path_.c_str());
+    throw IoError(path_ + ": write failed (" + std::strerror(flushed ? errno : saved) + ")");
+  }
+  if (std::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+    const std::string reason = std::strerror(errno);
+    std::remove(temp_path_.c_str());
+    throw IoError(path_ + ": cannot rename temporary file into place (" + reason + ")");
+  }
+}
+
+void write_or_throw(std::FILE* stream, const std::string& bytes, const std::string& destination) {
+  if (std::fwrite(bytes.data(), 1, bytes.size(), stream) != bytes.size()) {
+    throw IoError(destination + ": write failed (" + std::strerror(errno) + ")");
+  }
+}
+
+double json_float(float value) {
+  char buffer[32];
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  *result.ptr = '\0';
+  return std::strtod(buffer, nullptr);
+}
+
+std::vector<int> ranked_labels(const Prediction& prediction, size_t top_k) {
+  std::vector<int> order(prediction.probabilities.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int a, int b) { return prediction.probabilities[a] > prediction.probabilities[b]; });
+  if (top_k < order.size()) order.resize(top_k);
+  return order;
+}
+
+nlohmann::json record_json(const Record& record, const Model& model, size_t top_k) {
+  nlohmann::json j;
+  j["source"] = record.input->source;
+  j["line"] = record.input->line;
+  if (record.prediction == nullptr) {
+    j["error"] = record.error;
+    return j;
+  }
+  const Prediction& p = *record.prediction;
+  j["label"] = model.labels()[p.label];
+  j["probability"] = json_float(p.probabilities[p.label]);
+  nlohmann::json ranked = nlohmann::json::array();
+  for (int i : ranked_labels(p, top_k)) {
+    ranked.push_back({{"label", model.labels()[i]}, {"probability", json_float(p.probabilities[i])}});
+  }
+  j["labels"] = std::move(ranked);
+  j["tokens"] = record.encoding->ids.size();
+  j["truncated"] = record.encoding->truncated();
+  if (record.encoding->truncated()) j["tokens_before_truncation"] = record.encoding->num_tokens_before_truncation;
+  return j;
+}
+
+RecordWriter::RecordWriter(std::FILE* stream, std::string destination, OutputFormat format, const Model& model,
+                           size_t top_k)
+    : stream_(stream), destination_(std::move(destination)), format_(format), model_(model), top_k_(top_k) {
+  if (format_ == OutputFormat::Tsv) {
+    std::string header = "source\tline\tlabel\tprobability";
+    for (const auto& label : model_.labels()) header += "\tp_" + label;
+    header += "\ttruncated\terror\n";
+    write_or_throw(stream_, header, destination_);
+  } else if (format_ == OutputFormat::Json) {
+    write_or_throw(stream_, "[", destination_);
+  }
+}
+
+namespace {
+
+// Tabs and newlines inside a TSV field would break the row; messages never need them.
+std::string tsv_field(std::string value) {
+  std::replace(value.begin(), value.end(), '\t', ' ');
+  std::replace(value.begin(), value.end(), '\n', ' ');
+  return value;
+}
+
+std::string fixed(float value, int digits) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.*f", digits, static_cast<double>(value));
+  return buffer;
+}
+
+}  // namespace
+
+void RecordWriter::write(const Record& record) {
+  std::string out;
+  switch (format_) {
+    case OutputFormat::Jsonl:
+      out = record_json(record, model_, top_k_).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+      break;
+    case OutputFormat::Json:
+      out = (count_ > 0 ? ",\n  " : "\n  ") +
+            record_json(record, model_, top_k_).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      break;
+    case OutputFormat::Tsv: {
+      out = tsv_field(record.input->source) + "\t" + std::to_string(record.input->line) + "\t";
+      if (record.prediction == nullptr) {
+        out += "\t";
+        for (size_t i = 0; i < model_.labels().size(); ++i) out += "\t";
+        out += "\t" + tsv_field(record.error) + "\n";
+      } else {
+        const Prediction& p = *record.prediction;
+        out += model_.labels()[p.label] + "\t" + fixed(p.probabilities[p.label], 6);
+        for (float prob : p.probabilities) out += "\t" + fixed(prob, 6);
+        out += std::string("\t") + (record.encoding->truncated() ? "true" : "false") + "\t\n";
+      }
+      break;
+    }
+    case OutputFormat::Text: {
+      if (record.prediction == nullptr) {
+        out = "error: " + record.error + "\n";
+      } else {
+        const Prediction& p = *record.prediction;
+        for (int i : ranked_labels(p, top_k_)) {
+          out += (out.empty() ? "" : "  ") + model_.labels()[i] + " " + fixed(p.probabilities[i], 4);
+        }
+        if (record.encoding->truncated()) {
+          out += "  (truncated: first " + std::to_string(record.encoding->ids.size()) + " of " +
+                 std::to_string(record.encoding->num_tokens_before_truncation) + " tokens)";
+        }
+        out += "\n";
+      }
+      break;
+    }
+  }
+  write_or_throw(stream_, out, destination_);
+  ++count_;
+}
+
+void RecordWriter::finish() {
+  if (format_ == OutputFormat::Json) write_or_throw(stream_, count_ > 0 ? "\n]\n" : "]\n", destination_);
+  if (std::fflush(stream_) != 0) throw IoError(destination_ + ": write failed (" + std::strerror(errno) + ")");
+}
+
+AttentionDump::AttentionDump(const std::string& path, const Model& model) : file_(path), path_(path) {
+  const auto& c = model.config();
+  nlohmann::json header = {
+      {"format", "attn-attention"},
+      {"version", 1},
+      {"model", model.source()},
+      {"layout", "attention[layer][head][query][key]"},
+      {"num_layers", c.num_layers},
+      {"num_heads", c.num_heads},
+      {"labels", model.labels()},
+  };
+  std::string text = header.dump();
+  text.pop_back();  // reopen the object to stream the inputs array into it
+  write_or_throw(file_.stream(), text + ",\"inputs\":[", path_);
+}
+
+void AttentionDump::write(const Record& record, const AttentionMaps* maps) {
+  nlohmann::json j;
+  j["source"] = record.input->source;
+  j["line"] = record.input->line;
+  j["text"] = record.input->text;
+  if (record.prediction == nullptr) {
+    j["error"] = record.error;
+  } else {
+    const Prediction& p = *record.prediction;
+    j["tokens"] = record.encoding->tokens;
+    j["truncated"] = record.encoding->truncated();
+    j["label"] = p.label;
+    nlohmann::json probabilities = nlohmann::json::array();
+    for (float prob : p.probabilities) probabilities.push_back(json_float(prob));
+    j["probabilities"] = std::move(probabilities);
+    nlohmann::json layers = nlohmann::json::array();
+    for (int l = 0; l < maps->num_layers; ++l) {
+      nlohmann::json heads = nlohmann::json::array();
+      for (int h = 0; h < maps->num_heads; ++h) {
+        nlohmann::json rows = nlohmann::json::array();
+        for (int q = 0; q < maps->length; ++q) {
+          nlohmann::json row = nlohmann::json::array();
+          for (int k = 0; k < maps->length; ++k) row.push_back(json_float(maps->at(l, h, q, k)));
+          rows.push_back(std::move(row));
+        }
+        heads.push_back(std::move(rows));
+      }
+      layers.push_back(std::move(heads));
+    }
+    j["attention"] = std::move(layers);
+  }
+  write_or_throw(file_.stream(),
+                 (count_ > 0 ? ",\n" : "\n") + j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), path_);
+  ++count_;
+}
+
+void AttentionDump::commit() {
+  write_or_throw(file_.stream(), "\n]}\n", path_);
+  file_.commit();
+}
+
+}  // namespace attn::app

@@ -1,0 +1,43 @@
+#include <cmath>
+#include <cstring>
+
+#include "attn/layers.h"
+#include "attn/ops.h"
+
+namespace attn {
+
+void self_attention(const AttentionWeights& weights, const ModelConfig& config, const float* x,
+                    const BatchLayout& layout, Workspace& work, float* out, float* const* attention_sinks) {
+  const int d = config.d_model;
+  const int d_head = config.head_dim();
+  const int rows = layout.total_tokens;
+  const int qkv_stride = 3 * d;
+  work.qkv.resize(static_cast<size_t>(rows) * qkv_stride);
+  work.context.resize(static_cast<size_t>(rows) * d);
+
+  // [rows, 3d]: one GEMM for the query, key and value projections of every token of every input.
+  ops::linear(x, rows, d, weights.qkv_weight.data(), weights.qkv_bias.data(), qkv_stride, work.qkv.data());
+
+  const float scale = 1.0f / std::sqrt(static_cast<float>(d_head));
+  for (int b = 0; b < layout.size(); ++b) {
+    const int n = layout.lengths[b];
+    const float* qkv = work.qkv.data() + static_cast<size_t>(layout.offsets[b]) * qkv_stride;
+    float* context = work.context.data() + static_cast<size_t>(layout.offsets[b]) * d;
+    float* sink = attention_sinks != nullptr ? attention_sinks[b] : nullptr;
+    // Only this input's n keys exist here, so there is nothing to mask: padding never enters the softmax.
+    if (work.scores.size() < static_cast<size_t>(n) * n) work.scores.resize(static_cast<size_t>(n) * n);
+    for (int h = 0; h < config.num_heads; ++h) {
+      const float* q = qkv + h * d_head;          // [n, d_head], row stride 3d
+      const float* k = qkv + d + h * d_head;      // [n, d_head], row stride 3d
+      const float* v = qkv + 2 * d + h * d_head;  // [n, d_head], row stride 3d
+      float* scores = sink != nullptr ? sink + static_cast<size_t>(h) * n * n : work.scores.data();  // [n, n]
+      ops::gemm(false, true, n, n, d_head, scale, q, qkv_stride, k, qkv_stride, 0.0f, scores, n);
+      for (int i = 0; i < n; ++i) ops::softmax(scores + static_cast<size_t>(i) * n, n);
+      // context[:, head h] = A v_h, [n, d_head] written into the concatenated [n, d] layout.
+      ops::gemm(false, false, n, d_head, n, 1.0f, scores, n, v, qkv_stride, 0.0f, context + h * d_head, d);
+    }
+  }
+  ops::linear(work.context.data(), rows, d, weights.output_weight.data(), weights.output_bias.data(), d, out);
+}
+
+}  // namespace attn

@@ -1,0 +1,82 @@
+#include "attn/config.h"
+
+#include <cmath>
+#include <utility>
+
+#include "attn/json_reader.h"
+
+namespace attn {
+namespace {
+
+template <typename Enum, size_t N>
+Enum parse_choice(const JsonReader& config, const char* key, const std::pair<const char*, Enum> (&choices)[N]) {
+  const std::string value = config.string(key);
+  std::string supported;
+  for (const auto& [name, choice] : choices) {
+    if (value == name) return choice;
+    supported += (supported.empty() ? "" : ", ") + std::string(name);
+  }
+  config.fail(key, "\"" + value + "\" is not supported (supported: " + supported + ")");
+}
+
+int parse_dimension(const JsonReader& config, const char* key, int64_t min_value) {
+  const int64_t value = config.integer(key);
+  if (value < min_value || value > kMaxDimension) {
+    config.fail(key, std::to_string(value) + " is out of range (expected " + std::to_string(min_value) + " to " +
+                         std::to_string(kMaxDimension) + ")");
+  }
+  return static_cast<int>(value);
+}
+
+constexpr std::pair<const char*, NormPlacement> kNormPlacements[] = {{"post", NormPlacement::Post}};
+constexpr std::pair<const char*, Activation> kActivations[] = {{"relu", Activation::Relu}};
+constexpr std::pair<const char*, PositionalEncoding> kPositionalEncodings[] = {
+    {"sinusoidal", PositionalEncoding::Sinusoidal}};
+constexpr std::pair<const char*, AttentionScore> kAttentionScores[] = {{"scaled_dot", AttentionScore::ScaledDot}};
+constexpr std::pair<const char*, Pooling> kPoolings[] = {{"mean", Pooling::Mean}};
+
+template <typename Enum, size_t N>
+const char* name_of(Enum value, const std::pair<const char*, Enum> (&choices)[N]) {
+  for (const auto& [name, choice] : choices)
+    if (choice == value) return name;
+  return "?";
+}
+
+}  // namespace
+
+ModelConfig parse_config(const nlohmann::json& node, const std::string& where) {
+  JsonReader config(node, where, "config");
+  config.expect_object({"vocab_size", "max_length", "d_model", "num_heads", "num_layers", "ffn_dim", "num_labels",
+                        "layer_norm_eps", "norm_placement", "activation", "positional_encoding", "attention_score",
+                        "causal", "pooling"});
+  ModelConfig c;
+  c.vocab_size = parse_dimension(config, "vocab_size", 1);
+  c.max_length = parse_dimension(config, "max_length", 1);
+  c.d_model = parse_dimension(config, "d_model", 1);
+  c.num_heads = parse_dimension(config, "num_heads", 1);
+  c.num_layers = parse_dimension(config, "num_layers", 1);
+  c.ffn_dim = parse_dimension(config, "ffn_dim", 1);
+  c.num_labels = parse_dimension(config, "num_labels", 2);
+  if (c.d_model % c.num_heads != 0) {
+    config.fail("num_heads", std::to_string(c.num_heads) + " does not divide d_model=" + std::to_string(c.d_model));
+  }
+  const double eps = config.number("layer_norm_eps");
+  if (!(eps > 0.0) || eps > 1.0) config.fail("layer_norm_eps", "must be in (0, 1], got " + std::to_string(eps));
+  c.layer_norm_eps = static_cast<float>(eps);
+  c.norm_placement = parse_choice(config, "norm_placement", kNormPlacements);
+  c.activation = parse_choice(config, "activation", kActivations);
+  c.positional_encoding = parse_choice(config, "positional_encoding", kPositionalEncodings);
+  c.attention_score = parse_choice(config, "attention_score", kAttentionScores);
+  c.causal = config.boolean("causal");
+  if (c.causal) config.fail("causal", "true is not supported (supported: false)");
+  c.pooling = parse_choice(config, "pooling", kPoolings);
+  return c;
+}
+
+const char* to_string(NormPlacement value) { return name_of(value, kNormPlacements); }
+const char* to_string(Activation value) { return name_of(value, kActivations); }
+const char* to_string(PositionalEncoding value) { return name_of(value, kPositionalEncodings); }
+const char* to_string(AttentionScore value) { return name_of(value, kAttentionScores); }
+const char* to_string(Pooling value) { return name_of(value, kPoolings); }
+
+}  // namespace attn

@@ -1,0 +1,274 @@
+// Reads a format-v1 model file and checks it once: every problem is reported with the file, the key,
+// and the expected against the actual value. Nothing after load looks a weight up by name.
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "attn/errors.h"
+#include "attn/json_reader.h"
+#include "attn/model.h"
+
+namespace attn {
+namespace {
+
+std::string shape_string(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+int check_format_version(const JsonReader& root) {
+  if (!root.has("format_version")) root.fail("format_version", "missing (is this an attn model file?)");
+  const auto& node = root.child("format_version").node();
+  if (!node.is_number_integer() || node.get<int64_t>() < 1) {
+    root.fail("format_version", "expected a positive integer, got " + node.dump());
+  }
+  const int64_t version = node.get<int64_t>();
+  if (version > kFormatVersion) {
+    root.fail("format_version", std::to_string(version) + " is newer than this attn supports (up to " +
+                                    std::to_string(kFormatVersion) + "); a newer attn is needed to read this file");
+  }
+  return static_cast<int>(version);
+}
+
+Tokenizer parse_tokenizer(const JsonReader& section, const ModelConfig& config) {
+  section.expect_object({"kind", "lowercase", "strip_accents", "split_cjk", "continuation_prefix", "max_word_chars",
+                         "special_tokens", "vocab"});
+  const std::string kind = section.string("kind");
+  if (kind != "wordpiece") section.fail("kind", "\"" + kind + "\" is not supported (supported: wordpiece)");
+  TokenizerConfig tc;
+  tc.lowercase = section.boolean("lowercase");
+  tc.strip_accents = section.boolean("strip_accents");
+  tc.split_cjk = section.boolean("split_cjk");
+  tc.continuation_prefix = section.string("continuation_prefix");
+  const int64_t max_word_chars = section.integer("max_word_chars");
+  if (max_word_chars < 1 || max_word_chars > kMaxDimension) {
+    section.fail("max_word_chars", std::to_string(max_word_chars) + " is out of range (expected 1 to " +
+                                       std::to_string(kMaxDimension) + ")");
+  }
+  tc.max_word_chars = static_cast<int>(max_word_chars);
+  const JsonReader special = section.child("special_tokens");
+  special.expect_object({"pad", "unk"});
+  tc.pad_token = special.string("pad");
+  tc.unk_token = special.string("unk");
+
+  const JsonReader vocab_node = section.child("vocab");
+  const size_t vocab_size = vocab_node.array_size();
+  if (vocab_size != static_cast<size_t>(config.vocab_size)) {
+    vocab_node.fail("", "has " + std::to_string(vocab_size) + " entries, expected config.vocab_size=" +
+                            std::to_string(config.vocab_size));
+  }
+  std::vector<std::string> vocab;
+  vocab.reserve(vocab_size);
+  for (size_t i = 0; i < vocab_size; ++i) {
+    const auto& entry = vocab_node.node()[i];
+    if (!entry.is_string()) vocab_node.element(i).fail("", "expected a string, got " + json_type_name(entry));
+    vocab.push_back(entry.get<std::string>());
+  }
+  try {
+    return Tokenizer(tc, std::move(vocab));
+  } catch (const ModelError& e) {
+    section.fail("", e.what());
+  }
+}
+
+std::vector<std::string> parse_labels(const JsonReader& root, const ModelConfig& config) {
+  const JsonReader labels_node = root.child("labels");
+  const size_t count = labels_node.array_size();
+  if (count != static_cast<size_t>(config.num_labels)) {
+    labels_node.fail("", "has " + std::to_string(count) + " labels, expected config.num_labels=" +
+                             std::to_string(config.num_labels));
+  }
+  std::vector<std::string> labels;
+  for (size_t i = 0; i < count; ++i) {
+    const auto& entry = labels_node.node()[i];
+    if (!entry.is_string()) labels_node.element(i).fail("", "expected a string, got " + json_type_name(entry));
+    std::string label = entry.get<std::string>();
+    if (label.empty()) labels_node.element(i).fail("", "empty label");
+    for (size_t j = 0; j < labels.size(); ++j) {
+      if (labels[j] == label) labels_node.element(i).fail("", "duplicate label \"" + label + "\" (first at " + std::to_string(j) + ")");
+    }
+    labels.push_back(std::move(label));
+  }
+  return labels;
+}
+
+// One tensor the architecture requires: its name, shape and where its data goes.
+struct ExpectedTensor {
+  std::string name;
+  std::vector<int64_t> shape;
+  std::vector<float>* destination;
+};
+
+std::vector<ExpectedTensor> expected_tensors(const ModelConfig& c, ModelWeights& w,
+                                             std::vector<std::vector<float>>& qkv_parts) {
+  const int64_t d = c.d_model, f = c.ffn_dim;
+  std::vector<ExpectedTensor> list;
+  list.push_back({"embedding.weight", {c.vocab_size, d}, &w.embedding.table});
+  w.layers.resize(c.num_layers);
+  qkv_parts.resize(static_cast<size_t>(c.num_layers) * 6);
+  for (int l = 0; l < c.num_layers; ++l) {
+    const std::string p = "layers." + std::to_string(l) + ".";
+    auto& layer = w.layers[l];
+    const char* projections[] = {"query", "key", "value"};
+    for (int i = 0; i < 3; ++i) {
+      list.push_back({p + "attention." + projections[i] + ".weight", {d, d}, &qkv_parts[l * 6 + i * 2]});
+      list.push_back({p + "attention." + projections[i] + ".bias", {d}, &qkv_parts[l * 6 + i * 2 + 1]});
+    }
+    list.push_back({p + "attention.output.weight", {d, d}, &layer.attention.output_weight});
+    list.push_back({p + "attention.output.bias", {d}, &layer.attention.output_bias});
+    list.push_back({p + "attention_norm.weight", {d}, &layer.attention_norm.gamma});
+    list.push_back({p + "attention_norm.bias", {d}, &layer.attention_norm.beta});
+    list.push_back({p + "ffn.linear1.weight", {f, d}, &layer.ffn.linear1_weight});
+    list.push_back({p + "ffn.linear1.bias", {f}, &layer.ffn.linear1_bias});
+    list.push_back({p + "ffn.linear2.weight", {d, f}, &layer.ffn.linear2_weight});
+    list.push_back({p + "ffn.linear2.bias", {d}, &layer.ffn.linear2_bias});
+    list.push_back({p + "ffn_norm.weight", {d}, &layer.ffn_norm.gamma});
+    list.push_back({p + "ffn_norm.bias", {d}, &layer.ffn_norm.beta});
+  }
+  list.push_back({"classifier.weight", {c.num_labels, d}, &w.classifier.weight});
+  list.push_back({"classifier.bias", {c.num_labels}, &w.classifier.bias});
+  return list;
+}
+
+std::string config_context(const ModelConfig& c) {
+  return "vocab_size=" + std::to_string(c.vocab_size) + ", d_model=" + std::to_string(c.d_model) +
+         ", ffn_dim=" + std::to_string(c.ffn_dim) + ", num_labels=" + std::to_string(c.num_labels);
+}
+
+void read_tensor_data(const JsonReader& tensor, const ExpectedTensor& expected) {
+  const JsonReader data = tensor.child("data");
+  const size_t count = data.array_size();
+  size_t expected_count = 1;
+  for (int64_t dim : expected.shape) expected_count *= static_cast<size_t>(dim);
+  if (count != expected_count) {
+    data.fail("", "has " + std::to_string(count) + " values, expected " + std::to_string(expected_count) +
+                      " for shape " + shape_string(expected.shape));
+  }
+  auto& out = *expected.destination;
+  out.resize(count);
+  const auto& values = data.node();
+  for (size_t i = 0; i < count; ++i) {
+    const auto& v = values[i];
+    if (!v.is_number()) data.element(i).fail("", "expected a number, got " + json_type_name(v));
+    const double value = v.get<double>();
+    const float narrowed = static_cast<float>(value);
+    if (!std::isfinite(value) || !std::isfinite(narrowed)) {
+      data.element(i).fail("", "value " + v.dump() + " is not a finite float32");
+    }
+    out[i] = narrowed;
+  }
+}
+
+ModelWeights parse_weights(const JsonReader& section, const ModelConfig& config, const std::string& where) {
+  ModelWeights weights;
+  std::vector<std::vector<float>> qkv_parts;  // per layer: query w, b, key w, b, value w, b
+  const std::vector<ExpectedTensor> expected = expected_tensors(config, weights, qkv_parts);
+  // Refuse absurd sizes before anything is allocated for them.
+  for (const auto& e : expected) {
+    int64_t elements = 1;
+    for (int64_t dim : e.shape) elements *= dim;
+    if (elements > kMaxTensorElements) {
+      throw ModelError(where + ": config: tensor " + e.name + " would have shape " + shape_string(e.shape) + " (" +
+                       std::to_string(elements) + " elements, more than the limit of " +
+                       std::to_string(kMaxTensorElements) + ")");
+    }
+  }
+  std::map<std::string, size_t> expected_index;
+  for (size_t i = 0; i < expected.size(); ++i) expected_index[expected[i].name] = i;
+
+  const size_t count = section.array_size();
+  std::map<std::string, size_t> seen;  // name -> position in the file
+  for (size_t i = 0; i < count; ++i) {
+    const JsonReader tensor = section.element(i);
+    tensor.expect_object({"name", "shape", "data"});
+    const std::string name = tensor.string("name");
+    auto [it, inserted] = seen.emplace(name, i);
+    if (!inserted) {
+      tensor.fail("name", "duplicate tensor \"" + name + "\" (first at weights[" + std::to_string(it->second) + "])");
+    }
+    auto e = expected_index.find(name);
+    if (e == expected_index.end()) {
+      tensor.fail("name", "unknown tensor \"" + name + "\" for this config (" + std::to_string(config.num_layers) +
+                              " layers)");
+    }
+    const ExpectedTensor& want = expected[e->second];
+    const JsonReader shape_node = tensor.child("shape");
+    std::vector<int64_t> shape;
+    for (size_t k = 0; k < shape_node.array_size(); ++k) {
+      const auto& dim = shape_node.node()[k];
+      if (!dim.is_number_integer()) shape_node.element(k).fail("", "expected an integer, got " + json_type_name(dim));
+      shape.push_back(dim.get<int64_t>());
+    }
+    if (shape != want.shape) {
+      tensor.fail("", "\"" + name + "\" has shape " + shape_string(shape) + ", expected " + shape_string(want.shape) +
+                          " (" + config_context(config) + ")");
+    }
+    read_tensor_data(tensor, want);
+  }
+  std::string missing;
+  size_t missing_count = 0;
+  for (const auto& e : expected) {
+    if (seen.count(e.name) == 0) {
+      missing += (missing.empty() ? "" : ", ") + e.name;
+      ++missing_count;
+    }
+  }
+  if (missing_count > 0) {
+    section.fail("", std::to_string(missing_count) + " missing tensor" + (missing_count > 1 ? "s" : "") + ": " + missing);
+  }
+
+  // Stack Wq, Wk, Wv (each [d, d]) into [3d, d] and their biases into [3d]: one GEMM per layer instead of three.
+  for (int l = 0; l < config.num_layers; ++l) {
+    auto& attention = weights.layers[l].attention;
+    attention.qkv_weight.clear();
+    attention.qkv_bias.clear();
+    for (int i = 0; i < 3; ++i) {
+      const auto& w = qkv_parts[l * 6 + i * 2];
+      const auto& b = qkv_parts[l * 6 + i * 2 + 1];
+      attention.qkv_weight.insert(attention.qkv_weight.end(), w.begin(), w.end());
+      attention.qkv_bias.insert(attention.qkv_bias.end(), b.begin(), b.end());
+    }
+  }
+  return weights;
+}
+
+}  // namespace
+
+Model Model::parse(const std::string& json_text, const std::string& source) {
+  nlohmann::json document;
+  try {
+    document = nlohmann::json::parse(json_text);
+  } catch (const nlohmann::json::parse_error& e) {
+    // e.byte is the 1-based position where parsing stopped.
+    throw ModelError(source + ": not valid JSON (at byte " + std::to_string(e.byte) + "): " + e.what());
+  }
+  const JsonReader root(document, source, "");
+  if (!document.is_object()) root.fail("", "expected a JSON object at the top level, got " + json_type_name(document));
+  check_format_version(root);
+  root.expect_object({"format_version", "config", "tokenizer", "labels", "weights", "metadata"});
+  const ModelConfig config = parse_config(root.child("config").node(), source);
+  Tokenizer tokenizer = parse_tokenizer(root.child("tokenizer"), config);
+  std::vector<std::string> labels = parse_labels(root, config);
+  ModelWeights weights = parse_weights(root.child("weights"), config, source);
+  // Every id the tokenizer can emit indexes an embedding row: vocab_size was checked against both.
+  return Model(source, config, std::move(tokenizer), std::move(labels), std::move(weights));
+}
+
+Model Model::load(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw ModelError(path + ": is a directory, expected a model file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ModelError(path + ": cannot open model file (" + std::string(std::strerror(errno)) + ")");
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) throw ModelError(path + ": read error");
+  return parse(buffer.str(), path);
+}
+
+}  // namespace attn

@@ -1,0 +1,97 @@
+#include "attn/model.h"
+
+#include <algorithm>
+#include <string>
+
+#include "attn/errors.h"
+#include "attn/ops.h"
+
+namespace attn {
+
+Model::Model(std::string source, ModelConfig config, Tokenizer tokenizer, std::vector<std::string> labels,
+             ModelWeights weights)
+    : source_(std::move(source)),
+      config_(config),
+      tokenizer_(std::move(tokenizer)),
+      labels_(std::move(labels)),
+      weights_(std::move(weights)),
+      positions_(sinusoidal_positions(config.max_length, config.d_model)) {}
+
+size_t Model::parameter_count() const {
+  size_t count = weights_.embedding.table.size() + weights_.classifier.weight.size() + weights_.classifier.bias.size();
+  for (const auto& layer : weights_.layers) {
+    count += layer.attention.qkv_weight.size() + layer.attention.qkv_bias.size() +
+             layer.attention.output_weight.size() + layer.attention.output_bias.size() +
+             layer.attention_norm.gamma.size() + layer.attention_norm.beta.size() + layer.ffn.linear1_weight.size() +
+             layer.ffn.linear1_bias.size() + layer.ffn.linear2_weight.size() + layer.ffn.linear2_bias.size() +
+             layer.ffn_norm.gamma.size() + layer.ffn_norm.beta.size();
+  }
+  return count;
+}
+
+std::vector<Prediction> Model::predict(const std::vector<const Encoding*>& batch,
+                                       std::vector<AttentionMaps>* attention) const {
+  Workspace work;
+  return predict(batch, work, attention);
+}
+
+std::vector<Prediction> Model::predict(const std::vector<const Encoding*>& batch, Workspace& work,
+                                       std::vector<AttentionMaps>* attention) const {
+  const int d = config_.d_model;
+  BatchLayout layout;
+  for (size_t b = 0; b < batch.size(); ++b) {
+    const auto& ids = batch[b]->ids;
+    if (ids.empty() || ids.size() > static_cast<size_t>(config_.max_length)) {
+      throw InputError("input " + std::to_string(b) + " has " + std::to_string(ids.size()) +
+                       " tokens (expected 1 to " + std::to_string(config_.max_length) + ")");
+    }
+    for (int32_t id : ids) {
+      if (id < 0 || id >= config_.vocab_size) {
+        throw InputError("input " + std::to_string(b) + ": token id " + std::to_string(id) + " is outside the vocabulary");
+      }
+    }
+    layout.add(static_cast<int>(ids.size()));
+  }
+  if (batch.empty()) return {};
+
+  work.states.resize(static_cast<size_t>(layout.total_tokens) * d);
+  for (int b = 0; b < layout.size(); ++b) {
+    embed(weights_.embedding, positions_, d, batch[b]->ids.data(), layout.lengths[b],
+          work.states.data() + static_cast<size_t>(layout.offsets[b]) * d);
+  }
+
+  std::vector<float*> sinks;
+  if (attention != nullptr) {
+    attention->assign(batch.size(), AttentionMaps{});
+    for (int b = 0; b < layout.size(); ++b) {
+      auto& maps = (*attention)[b];
+      maps.num_layers = config_.num_layers;
+      maps.num_heads = config_.num_heads;
+      maps.length = layout.lengths[b];
+      maps.data.resize(static_cast<size_t>(maps.num_layers) * maps.num_heads * maps.length * maps.length);
+    }
+    sinks.resize(batch.size());
+  }
+  for (int l = 0; l < config_.num_layers; ++l) {
+    if (attention != nullptr) {
+      for (int b = 0; b < layout.size(); ++b) sinks[b] = (*attention)[b].layer_data(l);
+    }
+    encoder_block(weights_.layers[l], config_, layout, work, attention != nullptr ? sinks.data() : nullptr);
+  }
+
+  const int num_labels = config_.num_labels;
+  std::vector<float> logits(static_cast<size_t>(layout.size()) * num_labels);
+  pool_and_classify(weights_.classifier, config_, layout, work, logits.data());
+
+  std::vector<Prediction> predictions(batch.size());
+  for (int b = 0; b < layout.size(); ++b) {
+    auto& p = predictions[b];
+    p.logits.assign(logits.begin() + b * num_labels, logits.begin() + (b + 1) * num_labels);
+    p.probabilities = p.logits;
+    ops::softmax(p.probabilities.data(), num_labels);
+    p.label = static_cast<int>(std::max_element(p.logits.begin(), p.logits.end()) - p.logits.begin());
+  }
+  return predictions;
+}
+
+}  // namespace attn

@@ -1,0 +1,41 @@
+#include <cblas.h>
+
+#include "attn/ops.h"
+
+namespace attn::ops {
+
+void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+          const float* b, int ldb, float beta, float* c, int ldc) {
+  if (m == 0 || n == 0) return;
+  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k,
+              alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+void gemm_reference(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+                    const float* b, int ldb, float beta, float* c, int ldc) {
+  for (int i = 0; i < m; ++i) {
+    for (int j = 0; j < n; ++j) {
+      double sum = 0.0;
+      for (int p = 0; p < k; ++p) {
+        const float av = trans_a ? a[p * lda + i] : a[i * lda + p];
+        const float bv = trans_b ? b[j * ldb + p] : b[p * ldb + j];
+        sum += static_cast<double>(av) * bv;
+      }
+      float& out = c[i * ldc + j];
+      // beta == 0 must ignore whatever C holds (it may be uninitialised), as BLAS does.
+      out = static_cast<float>(alpha * sum + (beta == 0.0f ? 0.0 : static_cast<double>(beta) * out));
+    }
+  }
+}
+
+void linear(const float* x, int rows, int in, const float* weight, const float* bias, int out, float* y) {
+  if (bias != nullptr) {
+    for (int r = 0; r < rows; ++r) {
+      float* yr = y + static_cast<size_t>(r) * out;
+      for (int j = 0; j < out; ++j) yr[j] = bias[j];
+    }
+  }
+  gemm(false, true, rows, out, in, 1.0f, x, in, weight, in, bias != nullptr ? 1.0f : 0.0f, y, out);
+}
+
+}  // namespace attn::ops

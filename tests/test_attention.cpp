@@ -1,0 +1,230 @@
+// Multi-head attention: a hand-computed case, and the packed engine against a naive padded reference that
+// follows the textbook recipe step by step (project, split heads, masked scaled scores, softmax, concat, project).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "attn/layers.h"
+
+namespace {
+
+constexpr float kAttentionTolerance = 1e-5f;
+
+attn::ModelConfig make_config(int d_model, int num_heads) {
+  attn::ModelConfig c;
+  c.vocab_size = 10;
+  c.max_length = 64;
+  c.d_model = d_model;
+  c.num_heads = num_heads;
+  c.num_layers = 1;
+  c.ffn_dim = 8;
+  c.num_labels = 2;
+  return c;
+}
+
+std::vector<float> random_vector(size_t n, std::mt19937& rng, float scale = 1.0f) {
+  std::uniform_real_distribution<float> dist(-scale, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+attn::AttentionWeights random_weights(int d, std::mt19937& rng) {
+  attn::AttentionWeights w;
+  w.qkv_weight = random_vector(static_cast<size_t>(3 * d) * d, rng, 0.5f);
+  w.qkv_bias = random_vector(3 * d, rng, 0.5f);
+  w.output_weight = random_vector(static_cast<size_t>(d) * d, rng, 0.5f);
+  w.output_bias = random_vector(d, rng, 0.5f);
+  return w;
+}
+
+// Naive reference on a padded batch [batch, max_len, d]: the padding mask adds -1e9 to the scores of padded
+// keys, as the seed's Keras code does. Returns outputs [batch, max_len, d] and weights [batch, heads, max_len, max_len].
+struct PaddedResult {
+  std::vector<double> output;
+  std::vector<double> weights;
+};
+
+PaddedResult padded_reference(const attn::AttentionWeights& w, int d, int heads, const std::vector<std::vector<float>>& inputs,
+                              const std::vector<int>& lengths) {
+  const int batch = static_cast<int>(inputs.size());
+  int max_len = 0;
+  for (int n : lengths) max_len = std::max(max_len, n);
+  const int depth = d / heads;
+  PaddedResult r;
+  r.output.assign(static_cast<size_t>(batch) * max_len * d, 0.0);
+  r.weights.assign(static_cast<size_t>(batch) * heads * max_len * max_len, 0.0);
+  for (int b = 0; b < batch; ++b) {
+    // x padded with zeros to max_len.
+    std::vector<double> x(static_cast<size_t>(max_len) * d, 0.0);
+    for (int i = 0; i < lengths[b]; ++i)
+      for (int j = 0; j < d; ++j) x[i * d + j] = inputs[b][i * d + j];
+    // q, k, v = x W^T + b, each [max_len, d]; projection p uses rows p*d .. (p+1)*d of qkv_weight.
+    std::vector<double> proj[3];
+    for (int p = 0; p < 3; ++p) {
+      proj[p].assign(static_cast<size_t>(max_len) * d, 0.0);
+      for (int i = 0; i < max_len; ++i)
+        for (int o = 0; o < d; ++o) {
+          double s = w.qkv_bias[p * d + o];
+          for (int in = 0; in < d; ++in) s += x[i * d + in] * w.qkv_weight[(p * d + o) * d + in];
+          proj[p][i * d + o] = s;
+        }
+    }
+    std::vector<double> concat(static_cast<size_t>(max_len) * d, 0.0);
+    for (int h = 0; h < heads; ++h) {
+      for (int i = 0; i < max_len; ++i) {
+        std::vector<double> scores(max_len);
+        for (int j = 0; j < max_len; ++j) {
+          double s = 0.0;
+          for (int t = 0; t < depth; ++t) s += proj[0][i * d + h * depth + t] * proj[1][j * d + h * depth + t];
+          s /= std::sqrt(static_cast<double>(depth));
+          if (j >= lengths[b]) s += -1e9;  // padding mask
+          scores[j] = s;
+        }
+        double mx = scores[0];
+        for (double s : scores) mx = std::max(mx, s);
+        double z = 0.0;
+        for (double& s : scores) z += (s = std::exp(s - mx));
+        for (int j = 0; j < max_len; ++j) {
+          const double a = scores[j] / z;
+          r.weights[((static_cast<size_t>(b) * heads + h) * max_len + i) * max_len + j] = a;
+          for (int t = 0; t < depth; ++t) concat[i * d + h * depth + t] += a * proj[2][j * d + h * depth + t];
+        }
+      }
+    }
+    for (int i = 0; i < max_len; ++i)
+      for (int o = 0; o < d; ++o) {
+        double s = w.output_bias[o];
+        for (int in = 0; in < d; ++in) s += concat[i * d + in] * w.output_weight[o * d + in];
+        r.output[(static_cast<size_t>(b) * max_len + i) * d + o] = s;
+      }
+  }
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("attention on identity projections matches a hand computation", "[attention]") {
+  // d_model 2, one head, all projections the identity and no bias: q = k = v = x.
+  const int d = 2;
+  attn::ModelConfig config = make_config(d, 1);
+  attn::AttentionWeights w;
+  w.qkv_weight = {1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1};
+  w.qkv_bias.assign(6, 0.0f);
+  w.output_weight = {1, 0, 0, 1};
+  w.output_bias = {0, 0};
+  const std::vector<float> x = {1, 0, 0, 2};  // tokens (1,0) and (0,2)
+  attn::BatchLayout layout;
+  layout.add(2);
+  attn::Workspace work;
+  std::vector<float> out(4);
+  std::vector<float> weights(4);
+  float* sinks[] = {weights.data()};
+  attn::self_attention(w, config, x.data(), layout, work, out.data(), sinks);
+
+  // scores = x x^T / sqrt(2) = [[1, 0], [0, 4]] / sqrt(2)
+  const double s = 1.0 / std::sqrt(2.0);
+  const double a00 = std::exp(s) / (std::exp(s) + 1.0);
+  const double a11 = std::exp(4 * s) / (std::exp(4 * s) + 1.0);
+  CHECK(weights[0] == Approx(a00).margin(1e-6));
+  CHECK(weights[1] == Approx(1 - a00).margin(1e-6));
+  CHECK(weights[2] == Approx(1 - a11).margin(1e-6));
+  CHECK(weights[3] == Approx(a11).margin(1e-6));
+  // out = A v: row 0 = a00*(1,0) + (1-a00)*(0,2)
+  CHECK(out[0] == Approx(a00).margin(1e-6));
+  CHECK(out[1] == Approx(2 * (1 - a00)).margin(1e-6));
+  CHECK(out[2] == Approx(1 - a11).margin(1e-6));
+  CHECK(out[3] == Approx(2 * a11).margin(1e-6));
+}
+
+TEST_CASE("packed multi-head attention equals the padded, masked reference", "[attention]") {
+  std::mt19937 rng(7);
+  const int configs[][2] = {{8, 1}, {8, 2}, {12, 3}, {16, 4}, {16, 8}};
+  for (const auto& dc : configs) {
+    const int d = dc[0], heads = dc[1];
+    const attn::ModelConfig config = make_config(d, heads);
+    const attn::AttentionWeights w = random_weights(d, rng);
+    const std::vector<int> lengths = {5, 1, 9, 3};  // odd lengths, one of a single token
+    std::vector<std::vector<float>> inputs;
+    attn::BatchLayout layout;
+    std::vector<float> packed;
+    for (int n : lengths) {
+      inputs.push_back(random_vector(static_cast<size_t>(n) * d, rng));
+      packed.insert(packed.end(), inputs.back().begin(), inputs.back().end());
+      layout.add(n);
+    }
+    std::vector<std::vector<float>> maps(lengths.size());
+    std::vector<float*> sinks;
+    for (size_t b = 0; b < lengths.size(); ++b) {
+      maps[b].resize(static_cast<size_t>(heads) * lengths[b] * lengths[b]);
+      sinks.push_back(maps[b].data());
+    }
+    attn::Workspace work;
+    std::vector<float> out(packed.size());
+    attn::self_attention(w, config, packed.data(), layout, work, out.data(), sinks.data());
+
+    const PaddedResult ref = padded_reference(w, d, heads, inputs, lengths);
+    const int max_len = 9;
+    for (size_t b = 0; b < lengths.size(); ++b) {
+      const int n = lengths[b];
+      INFO("d_model=" << d << " heads=" << heads << " input=" << b);
+      for (int i = 0; i < n; ++i)
+        for (int o = 0; o < d; ++o)
+          REQUIRE(out[(layout.offsets[b] + i) * d + o] ==
+                  Approx(ref.output[(b * max_len + i) * d + o]).margin(kAttentionTolerance));
+      for (int h = 0; h < heads; ++h)
+        for (int i = 0; i < n; ++i) {
+          double row_sum = 0.0;
+          for (int j = 0; j < max_len; ++j) {
+            const double expected = ref.weights[((b * heads + h) * max_len + i) * max_len + j];
+            if (j >= n) {
+              // The masked reference gives padded keys exactly zero weight; the packed engine has no such keys.
+              REQUIRE(expected == 0.0);
+              continue;
+            }
+            const float got = maps[b][(static_cast<size_t>(h) * n + i) * n + j];
+            REQUIRE(got == Approx(expected).margin(kAttentionTolerance));
+            row_sum += got;
+          }
+          REQUIRE(row_sum == Approx(1.0).margin(kAttentionTolerance));
+        }
+    }
+  }
+}
+
+TEST_CASE("attention of one input does not depend on the rest of the batch", "[attention]") {
+  std::mt19937 rng(11);
+  const int d = 16, heads = 4;
+  const attn::ModelConfig config = make_config(d, heads);
+  const attn::AttentionWeights w = random_weights(d, rng);
+  const auto alone_input = random_vector(6 * d, rng);
+  const auto other = random_vector(11 * d, rng);
+
+  attn::Workspace work;
+  attn::BatchLayout alone;
+  alone.add(6);
+  std::vector<float> alone_out(6 * d);
+  attn::self_attention(w, config, alone_input.data(), alone, work, alone_out.data(), nullptr);
+
+  attn::BatchLayout both;
+  both.add(11);
+  both.add(6);
+  std::vector<float> packed(other);
+  packed.insert(packed.end(), alone_input.begin(), alone_input.end());
+  std::vector<float> both_out(17 * d);
+  attn::self_attention(w, config, packed.data(), both, work, both_out.data(), nullptr);
+  for (int i = 0; i < 6 * d; ++i) REQUIRE(both_out[11 * d + i] == Approx(alone_out[i]).margin(kAttentionTolerance));
+}
+
+TEST_CASE("sinusoidal positions are interleaved sin/cos with the even-index exponent", "[attention]") {
+  const auto p = attn::sinusoidal_positions(3, 4);  // [3, 4]
+  CHECK(p[0] == 0.0f);  // sin(0)
+  CHECK(p[1] == 1.0f);  // cos(0)
+  CHECK(p[4 + 0] == Approx(std::sin(1.0)).margin(1e-7));
+  CHECK(p[4 + 1] == Approx(std::cos(1.0)).margin(1e-7));
+  CHECK(p[4 + 2] == Approx(std::sin(1.0 / 100.0)).margin(1e-7));  // 10000^(2/4) = 100
+  CHECK(p[4 + 3] == Approx(std::cos(1.0 / 100.0)).margin(1e-7));
+  CHECK(p[8 + 2] == Approx(std::sin(2.0 / 100.0)).margin(1e-7));
+}

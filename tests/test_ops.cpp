@@ -1,0 +1,123 @@
+// Ops against naive references and hand-computed values.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "attn/ops.h"
+
+namespace {
+
+// sgemm accumulates in float; the reference in double. Relative to the magnitude of the inputs (|x| <= 1).
+constexpr float kGemmTolerance = 1e-5f;
+constexpr float kKernelTolerance = 1e-6f;
+
+std::vector<float> random_vector(size_t n, std::mt19937& rng) {
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("gemm matches the triple-loop reference for every transpose, stride, alpha and beta", "[ops]") {
+  std::mt19937 rng(42);
+  const int shapes[][3] = {{1, 1, 1}, {3, 5, 7}, {17, 9, 33}, {64, 48, 128}, {5, 130, 3}};
+  for (const auto& s : shapes) {
+    const int m = s[0], n = s[1], k = s[2];
+    for (int ta = 0; ta < 2; ++ta) {
+      for (int tb = 0; tb < 2; ++tb) {
+        for (const float beta : {0.0f, 0.5f}) {
+          const int pad = 3;  // row strides larger than the logical width
+          const int lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad;
+          const auto a = random_vector(static_cast<size_t>(ta ? k : m) * lda, rng);
+          const auto b = random_vector(static_cast<size_t>(tb ? n : k) * ldb, rng);
+          auto c_fast = random_vector(static_cast<size_t>(m) * ldc, rng);
+          auto c_ref = c_fast;
+          attn::ops::gemm(ta, tb, m, n, k, 0.75f, a.data(), lda, b.data(), ldb, beta, c_fast.data(), ldc);
+          attn::ops::gemm_reference(ta, tb, m, n, k, 0.75f, a.data(), lda, b.data(), ldb, beta, c_ref.data(), ldc);
+          for (int i = 0; i < m; ++i) {
+            for (int j = 0; j < n; ++j) {
+              INFO("m=" << m << " n=" << n << " k=" << k << " ta=" << ta << " tb=" << tb << " beta=" << beta);
+              REQUIRE(c_fast[i * ldc + j] == Approx(c_ref[i * ldc + j]).margin(kGemmTolerance * k));
+            }
+            // Padding columns beyond n are untouched.
+            for (int j = n; j < ldc; ++j) REQUIRE(c_fast[i * ldc + j] == c_ref[i * ldc + j]);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("gemm_reference agrees with a hand-computed product", "[ops]") {
+  const float a[] = {1, 2, 3, 4, 5, 6};    // [2,3]
+  const float b[] = {7, 8, 9, 10, 11, 12};  // [3,2]
+  float c[4] = {};
+  attn::ops::gemm_reference(false, false, 2, 2, 3, 1.0f, a, 3, b, 2, 0.0f, c, 2);
+  CHECK(c[0] == 58.0f);  // 1*7 + 2*9 + 3*11
+  CHECK(c[1] == 64.0f);
+  CHECK(c[2] == 139.0f);
+  CHECK(c[3] == 154.0f);
+}
+
+TEST_CASE("linear computes x W^T + b with W stored [out, in]", "[ops]") {
+  const float x[] = {1, 2};                    // [1, in=2]
+  const float w[] = {1, 0, 0, 1, 2, -1};       // [out=3, in=2]
+  const float bias[] = {0.5f, -0.5f, 1.0f};
+  float y[3];
+  attn::ops::linear(x, 1, 2, w, bias, 3, y);
+  CHECK(y[0] == 1.5f);
+  CHECK(y[1] == 1.5f);
+  CHECK(y[2] == 1.0f);
+  attn::ops::linear(x, 1, 2, w, nullptr, 3, y);
+  CHECK(y[2] == 0.0f);
+}
+
+TEST_CASE("softmax matches the closed form, sums to 1 and is stable for large scores", "[ops]") {
+  float row[] = {1.0f, 2.0f, 3.0f};
+  attn::ops::softmax(row, 3);
+  const double z = std::exp(1.0) + std::exp(2.0) + std::exp(3.0);
+  CHECK(row[0] == Approx(std::exp(1.0) / z).margin(kKernelTolerance));
+  CHECK(row[1] == Approx(std::exp(2.0) / z).margin(kKernelTolerance));
+  CHECK(row[2] == Approx(std::exp(3.0) / z).margin(kKernelTolerance));
+  CHECK(row[0] + row[1] + row[2] == Approx(1.0f).margin(kKernelTolerance));
+
+  float large[] = {1000.0f, 1001.0f};
+  attn::ops::softmax(large, 2);
+  CHECK(std::isfinite(large[0]));
+  CHECK(large[1] == Approx(1.0 / (1.0 + std::exp(-1.0))).margin(kKernelTolerance));
+
+  float single[] = {-5.0f};
+  attn::ops::softmax(single, 1);
+  CHECK(single[0] == 1.0f);
+}
+
+TEST_CASE("layer_norm normalises each row with the biased variance and epsilon", "[ops]") {
+  float x[] = {1, 2, 3, 4, 10, 10, 10, 10};  // [2, 4]; the second row has zero variance
+  const float gamma[] = {1, 2, 1, 1};
+  const float beta[] = {0, 0, 1, 0};
+  const float eps = 1e-6f;
+  attn::ops::layer_norm(x, 2, 4, gamma, beta, eps);
+  const double inv_std = 1.0 / std::sqrt(1.25 + 1e-6);  // mean 2.5, variance (2.25+0.25+0.25+2.25)/4
+  CHECK(x[0] == Approx(-1.5 * inv_std).margin(kKernelTolerance));
+  CHECK(x[1] == Approx(2 * -0.5 * inv_std).margin(kKernelTolerance));
+  CHECK(x[2] == Approx(0.5 * inv_std + 1).margin(kKernelTolerance));
+  CHECK(x[3] == Approx(1.5 * inv_std).margin(kKernelTolerance));
+  // Constant row: (x - mean) = 0, so the output is beta and epsilon keeps it finite.
+  CHECK(x[4] == 0.0f);
+  CHECK(x[6] == 1.0f);
+}
+
+TEST_CASE("relu and add_inplace", "[ops]") {
+  float x[] = {-1.0f, 0.0f, 2.5f, -0.0f};
+  attn::ops::relu(x, 4);
+  CHECK(x[0] == 0.0f);
+  CHECK(x[2] == 2.5f);
+  float y[] = {1, 2, 3, 4};
+  attn::ops::add_inplace(y, x, 4);
+  CHECK(y[2] == 5.5f);
+  CHECK(y[0] == 1.0f);
+}
