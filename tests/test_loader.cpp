@@ -155,13 +155,15 @@ TEST_CASE("text that is not a model is refused", "[loader]") {
   CHECK(load_error("{\"format_version\": 1,").find("m.json: not valid JSON (at byte") == 0);
   CHECK(load_error("[1, 2]").find("expected a JSON object at the top level, got array") != std::string::npos);
   CHECK(load_error("").find("not valid JSON") != std::string::npos);
-  // JSON has no NaN literal; a file that writes one is not JSON.
-  json m = valid_model();
-  std::string text = m.dump();
-  const auto at = text.find("\"data\"", text.find("\"classifier.bias\""));
-  REQUIRE(at != std::string::npos);
-  text.insert(text.find('[', at) + 1, "NaN,");
-  CHECK(load_error(text).find("not valid JSON") != std::string::npos);
+  // JSON has no NaN or Infinity literal; a file that writes one is not JSON, and is refused as such.
+  for (const char* literal : {"NaN", "Infinity"}) {
+    std::string text = valid_model().dump();
+    const std::string eps = "\"layer_norm_eps\":1e-06";
+    const auto at = text.find(eps);
+    REQUIRE(at != std::string::npos);
+    text.replace(at, eps.size(), std::string("\"layer_norm_eps\":") + literal);
+    CHECK(load_error(text).find("m.json: not valid JSON") == 0);
+  }
 }
 
 TEST_CASE("a missing or unreadable model file is reported with its path", "[loader]") {

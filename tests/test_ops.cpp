@@ -41,7 +41,7 @@ TEST_CASE("gemm matches the triple-loop reference for every transpose, stride, a
           for (int i = 0; i < m; ++i) {
             for (int j = 0; j < n; ++j) {
               INFO("m=" << m << " n=" << n << " k=" << k << " ta=" << ta << " tb=" << tb << " beta=" << beta);
-              REQUIRE(c_fast[i * ldc + j] == Approx(c_ref[i * ldc + j]).margin(kGemmTolerance * k));
+              REQUIRE(c_fast[i * ldc + j] == Approx(c_ref[i * ldc + j]).margin(kGemmTolerance * static_cast<float>(k)));
             }
             // Padding columns beyond n are untouched.
             for (int j = n; j < ldc; ++j) REQUIRE(c_fast[i * ldc + j] == c_ref[i * ldc + j]);
