@@ -72,8 +72,8 @@ std::vector<int> ranked_labels(const Prediction& prediction, size_t top_k) {
   return order;
 }
 
-nlohmann::json record_json(const Record& record, const Model& model, size_t top_k) {
-  nlohmann::json j;
+nlohmann::ordered_json record_json(const Record& record, const Model& model, size_t top_k) {
+  nlohmann::ordered_json j;
   j["source"] = record.input->source;
   j["line"] = record.input->line;
   if (record.prediction == nullptr) {
@@ -83,7 +83,7 @@ nlohmann::json record_json(const Record& record, const Model& model, size_t top_
   const Prediction& p = *record.prediction;
   j["label"] = model.labels()[p.label];
   j["probability"] = json_float(p.probabilities[p.label]);
-  nlohmann::json ranked = nlohmann::json::array();
+  nlohmann::ordered_json ranked = nlohmann::ordered_json::array();
   for (int i : ranked_labels(p, top_k)) {
     ranked.push_back({{"label", model.labels()[i]}, {"probability", json_float(p.probabilities[i])}});
   }
@@ -176,7 +176,7 @@ void RecordWriter::finish() {
 
 AttentionDump::AttentionDump(const std::string& path, const Model& model) : file_(path), path_(path) {
   const auto& c = model.config();
-  nlohmann::json header = {
+  nlohmann::ordered_json header = {
       {"format", "attn-attention"},
       {"version", 1},
       {"model", model.source()},
@@ -191,7 +191,7 @@ AttentionDump::AttentionDump(const std::string& path, const Model& model) : file
 }
 
 void AttentionDump::write(const Record& record, const AttentionMaps* maps) {
-  nlohmann::json j;
+  nlohmann::ordered_json j;
   j["source"] = record.input->source;
   j["line"] = record.input->line;
   j["text"] = record.input->text;

@@ -65,7 +65,7 @@ class RecordWriter {
   size_t count_ = 0;
 };
 
-nlohmann::json record_json(const Record& record, const Model& model, size_t top_k);
+nlohmann::ordered_json record_json(const Record& record, const Model& model, size_t top_k);
 
 // The --attention dump: one JSON document with, for every input, its tokens, the prediction and the
 // attention weights [layer][head][query][key]; streamed into an AtomicFile and committed at the end.
