@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "attn/errors.h"
+#include "attn/model_cache.h"
 #include "exit_codes.h"
 #include "model_path.h"
 
@@ -41,9 +42,12 @@ void setup_logging(int verbosity) {
 Model load_model(const Options& options, const char* argv0) {
   const std::string path = resolve_model_path(options.model, argv0);
   const auto start = std::chrono::steady_clock::now();
-  Model model = Model::load(path);
+  CacheOutcome cache;
+  Model model = load_model_cached(path, options.no_cache ? std::string() : default_cache_dir(), &cache);
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  spdlog::info("loaded {} ({} parameters) in {:.1f} ms", path, model.parameter_count(), ms);
+  spdlog::info("loaded {} ({} parameters) in {:.1f} ms{}", path, model.parameter_count(), ms,
+               cache.hit ? " from the cache " + cache.entry : "");
+  if (!cache.problem.empty()) spdlog::info("model cache not written: {}", cache.problem);
   return model;
 }
 
@@ -216,6 +220,9 @@ void declare_cli(CLI::App& app, Options& options) {
                  "Model file (format v1 JSON) or the name of a bundled model; default: $ATTN_MODEL, else the "
                  "bundled sst2-sentiment model");
   app.add_flag("-v,--verbose", options.verbosity, "Log progress on stderr (-vv for debug)");
+  app.add_flag("--no-cache", options.no_cache,
+               "Parse the model JSON every time instead of using the binary copy kept in $ATTN_CACHE_DIR "
+               "(default $XDG_CACHE_HOME/attn or ~/.cache/attn)");
 
   auto* classify = app.add_subcommand("classify", "Classify texts given as arguments, in files, or on stdin");
   auto& c = options.classify;

@@ -24,6 +24,7 @@ struct InfoOptions {
 struct Options {
   std::string model;
   int verbosity = 0;
+  bool no_cache = false;
   ClassifyOptions classify;
   InfoOptions info;
 };

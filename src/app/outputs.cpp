@@ -68,7 +68,7 @@ std::vector<int> ranked_labels(const Prediction& prediction, size_t top_k) {
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(),
                    [&](int a, int b) { return prediction.probabilities[a] > prediction.probabilities[b]; });
-  if (top_k < order.size()) order.resize(top_k);
+  if (top_k > 0 && top_k < order.size()) order.resize(top_k);
   return order;
 }
 
@@ -135,17 +135,21 @@ void RecordWriter::write(const Record& record) {
             record_json(record, model_, top_k_).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       break;
     case OutputFormat::Tsv: {
-      out = tsv_field(record.input->source) + "\t" + std::to_string(record.input->line) + "\t";
+      // source, line, label, probability, one p_<label> per label, truncated, error
+      std::vector<std::string> fields = {tsv_field(record.input->source), std::to_string(record.input->line)};
       if (record.prediction == nullptr) {
-        out += "\t";
-        for (size_t i = 0; i < model_.labels().size(); ++i) out += "\t";
-        out += "\t" + tsv_field(record.error) + "\n";
+        fields.resize(fields.size() + 3 + model_.labels().size());
+        fields.push_back(tsv_field(record.error));
       } else {
         const Prediction& p = *record.prediction;
-        out += model_.labels()[p.label] + "\t" + fixed(p.probabilities[p.label], 6);
-        for (float prob : p.probabilities) out += "\t" + fixed(prob, 6);
-        out += std::string("\t") + (record.encoding->truncated() ? "true" : "false") + "\t\n";
+        fields.push_back(model_.labels()[p.label]);
+        fields.push_back(fixed(p.probabilities[p.label], 6));
+        for (float prob : p.probabilities) fields.push_back(fixed(prob, 6));
+        fields.push_back(record.encoding->truncated() ? "true" : "false");
+        fields.emplace_back();
       }
+      for (size_t i = 0; i < fields.size(); ++i) out += (i > 0 ? "\t" : "") + fields[i];
+      out += "\n";
       break;
     }
     case OutputFormat::Text: {

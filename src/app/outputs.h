@@ -47,7 +47,7 @@ struct Record {
 // The JSON value a float prints as: its shortest round-trip float32 form (0.97312343, not 0.9731234312057495).
 double json_float(float value);
 
-// Labels sorted by probability, most likely first, at most top_k of them.
+// Labels sorted by probability, most likely first, at most top_k of them (0: all).
 std::vector<int> ranked_labels(const Prediction& prediction, size_t top_k);
 
 class RecordWriter {

@@ -1,0 +1,264 @@
+#include "attn/model_cache.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include "attn/errors.h"
+
+namespace fs = std::filesystem;
+
+namespace attn {
+namespace {
+
+constexpr char kMagic[8] = {'A', 'T', 'T', 'N', 'C', 'A', 'C', 'H'};
+constexpr uint32_t kCacheVersion = 1;  // bump whenever the layout below or the meaning of a model field changes
+
+// Identity of the JSON file a cache entry was made from.
+struct SourceStamp {
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  uint64_t inode = 0;
+  bool operator==(const SourceStamp& o) const { return size == o.size && mtime_ns == o.mtime_ns && inode == o.inode; }
+};
+
+std::optional<SourceStamp> stamp_of(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  return SourceStamp{static_cast<uint64_t>(st.st_size),
+                     static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
+                     static_cast<uint64_t>(st.st_ino)};
+}
+
+// 64-bit multiply-xor hash over 8-byte words: cheap enough for megabytes at every load, and any flipped bit
+// changes it. It guards against damage, not against someone forging an entry in the user's own cache.
+uint64_t checksum(const char* data, size_t size) {
+  uint64_t h = 0x9E3779B97F4A7C15ull ^ size;
+  size_t i = 0;
+  for (; i + 8 <= size; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, data + i, 8);
+    h = (h ^ word) * 0xFF51AFD7ED558CCDull;
+    h ^= h >> 32;
+  }
+  for (; i < size; ++i) h = (h ^ static_cast<unsigned char>(data[i])) * 0xC4CEB9FE1A85EC53ull;
+  return h ^ (h >> 29);
+}
+
+class Writer {
+ public:
+  template <typename T>
+  void pod(const T& value) {
+    bytes_.append(reinterpret_cast<const char*>(&value), sizeof value);
+  }
+  void string(const std::string& s) {
+    pod(static_cast<uint64_t>(s.size()));
+    bytes_.append(s);
+  }
+  void floats(const std::vector<float>& v) {
+    pod(static_cast<uint64_t>(v.size()));
+    bytes_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
+  }
+  std::string& bytes() { return bytes_; }
+
+ private:
+  std::string bytes_;
+};
+
+// Reads what Writer wrote; any overrun marks the entry bad instead of reading past the buffer.
+class Reader {
+ public:
+  Reader(const char* data, size_t size) : data_(data), size_(size) {}
+  template <typename T>
+  T pod() {
+    T value{};
+    if (take(sizeof value)) std::memcpy(&value, data_ + pos_ - sizeof value, sizeof value);
+    return value;
+  }
+  std::string string() {
+    const auto n = pod<uint64_t>();
+    if (!take(n)) return {};
+    return std::string(data_ + pos_ - n, n);
+  }
+  std::vector<float> floats(size_t expected) {
+    const auto n = pod<uint64_t>();
+    if (n != expected) ok_ = false;
+    if (!ok_ || !take(n * sizeof(float))) return {};
+    std::vector<float> v(n);
+    std::memcpy(v.data(), data_ + pos_ - n * sizeof(float), n * sizeof(float));
+    return v;
+  }
+  bool ok() const { return ok_; }
+  bool at_end() const { return pos_ == size_; }
+
+ private:
+  bool take(uint64_t n) {
+    if (!ok_ || n > size_ - pos_) {
+      ok_ = false;
+      return false;
+    }
+    pos_ += n;
+    return true;
+  }
+  const char* data_;
+  size_t size_;
+  size_t pos_ = 0;
+  bool ok_ = true;
+};
+
+// Every tensor in one fixed order, with its expected element count: the single list both directions use.
+void for_each_tensor(const ModelConfig& c, ModelWeights& w, const std::function<void(std::vector<float>&, size_t)>& f) {
+  const size_t d = c.d_model, ff = c.ffn_dim, v = c.vocab_size, labels = c.num_labels;
+  f(w.embedding.table, v * d);
+  for (auto& layer : w.layers) {
+    f(layer.attention.qkv_weight, 3 * d * d);
+    f(layer.attention.qkv_bias, 3 * d);
+    f(layer.attention.output_weight, d * d);
+    f(layer.attention.output_bias, d);
+    f(layer.attention_norm.gamma, d);
+    f(layer.attention_norm.beta, d);
+    f(layer.ffn.linear1_weight, ff * d);
+    f(layer.ffn.linear1_bias, ff);
+    f(layer.ffn.linear2_weight, d * ff);
+    f(layer.ffn.linear2_bias, d);
+    f(layer.ffn_norm.gamma, d);
+    f(layer.ffn_norm.beta, d);
+  }
+  f(w.classifier.weight, labels * d);
+  f(w.classifier.bias, labels);
+}
+
+}  // namespace
+
+std::string default_cache_dir() {
+  if (const char* dir = std::getenv("ATTN_CACHE_DIR"); dir != nullptr) return dir;  // "" disables the cache
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg != '\0') return std::string(xdg) + "/attn";
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') return std::string(home) + "/.cache/attn";
+  return "";
+}
+
+std::string cache_path_for(const std::string& json_path, const std::string& cache_dir) {
+  std::error_code ec;
+  const std::string absolute = fs::weakly_canonical(fs::absolute(json_path, ec), ec).string();
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx",
+                static_cast<unsigned long long>(checksum(absolute.data(), absolute.size())));
+  return (fs::path(cache_dir) / (fs::path(json_path).stem().string() + "-" + hex + ".attncache")).string();
+}
+
+void write_model_cache(const Model& model, const std::string& json_path, const std::string& path) {
+  const auto stamp = stamp_of(json_path);
+  if (!stamp) throw IoError(json_path + ": cannot stat (" + std::strerror(errno) + ")");
+  Writer out;
+  out.bytes().append(kMagic, sizeof kMagic);
+  out.pod(kCacheVersion);
+  out.pod(*stamp);
+  const ModelConfig& c = model.config();
+  out.pod(c);  // a trivially copyable struct of ints, a float, enums and a bool
+  const TokenizerConfig& tc = model.tokenizer().config();
+  out.pod(static_cast<uint8_t>(tc.lowercase));
+  out.pod(static_cast<uint8_t>(tc.strip_accents));
+  out.pod(static_cast<uint8_t>(tc.split_cjk));
+  out.pod(static_cast<int32_t>(tc.max_word_chars));
+  out.string(tc.continuation_prefix);
+  out.string(tc.pad_token);
+  out.string(tc.unk_token);
+  for (size_t i = 0; i < model.tokenizer().vocab_size(); ++i) out.string(model.tokenizer().token(static_cast<int32_t>(i)));
+  for (const auto& label : model.labels()) out.string(label);
+  ModelWeights weights = model.weights();
+  for_each_tensor(c, weights, [&](std::vector<float>& t, size_t) { out.floats(t); });
+  out.pod(checksum(out.bytes().data(), out.bytes().size()));
+
+  std::error_code ec;
+  fs::create_directories(fs::path(path).parent_path(), ec);
+  std::string temp = path + ".tmp-XXXXXX";
+  const int fd = mkstemp(temp.data());
+  if (fd < 0) throw IoError(path + ": cannot create (" + std::strerror(errno) + ")");
+  const std::string& bytes = out.bytes();
+  size_t written = 0;
+  while (written < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n <= 0) break;
+    written += static_cast<size_t>(n);
+  }
+  const bool ok = written == bytes.size() && ::close(fd) == 0;
+  if (!ok || std::rename(temp.c_str(), path.c_str()) != 0) {
+    const std::string reason = std::strerror(errno);
+    std::remove(temp.c_str());
+    throw IoError(path + ": cannot write (" + reason + ")");
+  }
+}
+
+std::optional<Model> read_model_cache(const std::string& json_path, const std::string& path) {
+  const auto stamp = stamp_of(json_path);
+  if (!stamp) return std::nullopt;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (bytes.size() < sizeof kMagic + sizeof(uint64_t) || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) {
+    return std::nullopt;
+  }
+  const size_t body = bytes.size() - sizeof(uint64_t);
+  uint64_t stored_checksum;
+  std::memcpy(&stored_checksum, bytes.data() + body, sizeof stored_checksum);
+  if (checksum(bytes.data(), body) != stored_checksum) return std::nullopt;
+
+  Reader r(bytes.data() + sizeof kMagic, body - sizeof kMagic);
+  if (r.pod<uint32_t>() != kCacheVersion) return std::nullopt;
+  if (!(r.pod<SourceStamp>() == *stamp)) return std::nullopt;
+  const auto config = r.pod<ModelConfig>();
+  TokenizerConfig tc;
+  tc.lowercase = r.pod<uint8_t>() != 0;
+  tc.strip_accents = r.pod<uint8_t>() != 0;
+  tc.split_cjk = r.pod<uint8_t>() != 0;
+  tc.max_word_chars = r.pod<int32_t>();
+  tc.continuation_prefix = r.string();
+  tc.pad_token = r.string();
+  tc.unk_token = r.string();
+  if (!r.ok() || config.vocab_size <= 0 || config.vocab_size > kMaxDimension || config.num_labels <= 0 ||
+      config.num_labels > kMaxDimension || config.num_layers <= 0 || config.num_layers > kMaxDimension) {
+    return std::nullopt;
+  }
+  std::vector<std::string> vocab(static_cast<size_t>(config.vocab_size));
+  for (auto& token : vocab) token = r.string();
+  std::vector<std::string> labels(static_cast<size_t>(config.num_labels));
+  for (auto& label : labels) label = r.string();
+  ModelWeights weights;
+  weights.layers.resize(static_cast<size_t>(config.num_layers));
+  for_each_tensor(config, weights, [&](std::vector<float>& t, size_t expected) { t = r.floats(expected); });
+  if (!r.ok() || !r.at_end()) return std::nullopt;
+  try {
+    // The tokenizer checks its vocabulary again; the weights were checked when the entry was written.
+    return Model(json_path, config, Tokenizer(tc, std::move(vocab)), std::move(labels), std::move(weights));
+  } catch (const ModelError&) {
+    return std::nullopt;
+  }
+}
+
+Model load_model_cached(const std::string& json_path, const std::string& cache_dir, CacheOutcome* outcome) {
+  CacheOutcome local;
+  CacheOutcome& o = outcome != nullptr ? *outcome : local;
+  if (cache_dir.empty()) return Model::load(json_path);
+  o.entry = cache_path_for(json_path, cache_dir);
+  if (auto cached = read_model_cache(json_path, o.entry)) {
+    o.hit = true;
+    return std::move(*cached);
+  }
+  Model model = Model::load(json_path);
+  try {
+    write_model_cache(model, json_path, o.entry);
+  } catch (const IoError& e) {
+    o.problem = e.what();
+  }
+  return model;
+}
+
+}  // namespace attn
