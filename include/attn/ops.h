@@ -10,6 +10,9 @@ namespace attn::ops {
 void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
           const float* b, int ldb, float beta, float* c, int ldc);
 
+// Threads OpenBLAS may use inside one gemm call.
+void set_blas_threads(int threads);
+
 // The same contract as gemm, as a plain triple loop in double precision: the reference tests compare against.
 void gemm_reference(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
                     const float* b, int ldb, float beta, float* c, int ldc);

@@ -11,6 +11,8 @@
 
 #include "attn/errors.h"
 #include "attn/model_cache.h"
+#include "attn/ops.h"
+#include "batch_pipeline.h"
 #include "exit_codes.h"
 #include "model_path.h"
 
@@ -65,71 +67,6 @@ std::vector<InputSource> input_sources(const ClassifyOptions& o) {
   return sources;
 }
 
-// A batch of inputs read but not yet written: classified together, written in input order.
-struct PendingBatch {
-  std::vector<InputText> inputs;
-  std::vector<Encoding> encodings;
-  std::vector<std::string> errors;  // non-empty: this input gets an error record
-
-  size_t size() const { return inputs.size(); }
-  void clear() {
-    inputs.clear();
-    encodings.clear();
-    errors.clear();
-  }
-};
-
-void add_input(PendingBatch& batch, InputText input, const Model& model) {
-  Encoding encoding;
-  std::string error = input.error;
-  if (error.empty()) {
-    if (input.text.empty()) {
-      error = "empty line";
-    } else {
-      try {
-        encoding = model.encode(input.text);
-      } catch (const InputError& e) {
-        error = e.what();
-      }
-    }
-  }
-  batch.inputs.push_back(std::move(input));
-  batch.encodings.push_back(std::move(encoding));
-  batch.errors.push_back(std::move(error));
-}
-
-// Classifies the batch's good inputs together and writes every record in order; returns the error count.
-size_t flush_batch(PendingBatch& batch, const Model& model, Workspace& work, RecordWriter& writer,
-                   AttentionDump* dump) {
-  std::vector<const Encoding*> good;
-  for (size_t i = 0; i < batch.size(); ++i) {
-    if (batch.errors[i].empty()) good.push_back(&batch.encodings[i]);
-  }
-  std::vector<AttentionMaps> maps;
-  const std::vector<Prediction> predictions = model.predict(good, work, dump != nullptr ? &maps : nullptr);
-  size_t errors = 0;
-  size_t next = 0;
-  for (size_t i = 0; i < batch.size(); ++i) {
-    Record record;
-    record.input = &batch.inputs[i];
-    const AttentionMaps* record_maps = nullptr;
-    if (batch.errors[i].empty()) {
-      record.encoding = &batch.encodings[i];
-      record.prediction = &predictions[next];
-      if (dump != nullptr) record_maps = &maps[next];
-      ++next;
-    } else {
-      const auto& in = batch.inputs[i];
-      record.error = in.line > 0 ? in.source + ":" + std::to_string(in.line) + ": " + batch.errors[i] : batch.errors[i];
-      ++errors;
-    }
-    writer.write(record);
-    if (dump != nullptr) dump->write(record, record_maps);
-  }
-  batch.clear();
-  return errors;
-}
-
 int run_classify(const Options& options, const char* argv0) {
   const ClassifyOptions& o = options.classify;
   const Model model = load_model(options, argv0);
@@ -154,23 +91,13 @@ int run_classify(const Options& options, const char* argv0) {
   if (!o.attention_file.empty()) dump = std::make_unique<AttentionDump>(o.attention_file, model);
 
   RecordWriter writer(out, destination, o.format, model, o.top_k);
-  Workspace work;
-  PendingBatch batch;
-  size_t errors = 0;
-  size_t total = 0;
-  InputText input;
-  while (reader.next(input)) {
-    add_input(batch, std::move(input), model);
-    ++total;
-    if (batch.size() >= o.batch_size) errors += flush_batch(batch, model, work, writer, dump.get());
-  }
-  errors += flush_batch(batch, model, work, writer, dump.get());
+  const PipelineResult result = run_pipeline(model, reader, writer, dump.get(), o.batch_size, o.threads);
   writer.finish();
   if (output_file) output_file->commit();
   if (dump) dump->commit();
-  spdlog::info("{} inputs, {} errors", total, errors);
+  spdlog::info("{} inputs, {} errors", result.inputs, result.errors);
   if (reader.had_io_error()) return kExitIo;
-  return errors > 0 ? kExitInputErrors : kExitOk;
+  return result.errors > 0 ? kExitInputErrors : kExitOk;
 }
 
 int run_info(const Options& options, const char* argv0) {
@@ -245,6 +172,8 @@ void declare_cli(CLI::App& app, Options& options) {
   classify->add_option("--batch-size", c.batch_size, "Inputs classified together")
       ->check(CLI::Range(size_t{1}, size_t{65536}))
       ->default_val(32);
+  classify->add_option("-t,--threads", c.threads, "Worker threads (default: the number of cores)")
+      ->check(CLI::Range(size_t{1}, size_t{256}));
   classify->footer(std::string(kClassifyExamples) + "\n" + kExitCodesHelp);
 
   auto* info = app.add_subcommand("info", "Print the model's format version, dimensions, parameters and labels");
@@ -257,6 +186,8 @@ void declare_cli(CLI::App& app, Options& options) {
 
 int run_command(const CLI::App& app, const Options& options, const char* argv0) {
   setup_logging(options.verbosity);
+  // attn parallelises over batches itself; BLAS threads inside each worker would only oversubscribe the cores.
+  ops::set_blas_threads(1);
   if (app.got_subcommand("classify")) return run_classify(options, argv0);
   if (app.got_subcommand("info")) return run_info(options, argv0);
   return kExitUsage;

@@ -1,6 +1,8 @@
 #pragma once
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "outputs.h"
@@ -15,6 +17,7 @@ struct ClassifyOptions {
   std::string attention_file;
   std::string output_file;
   size_t batch_size = 32;
+  size_t threads = std::max(1u, std::thread::hardware_concurrency());
 };
 
 struct InfoOptions {

@@ -124,15 +124,14 @@ std::string fixed(float value, int digits) {
 
 }  // namespace
 
-void RecordWriter::write(const Record& record) {
+std::string RecordWriter::format(const Record& record) const {
   std::string out;
   switch (format_) {
     case OutputFormat::Jsonl:
       out = record_json(record, model_, top_k_).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
       break;
     case OutputFormat::Json:
-      out = (count_ > 0 ? ",\n  " : "\n  ") +
-            record_json(record, model_, top_k_).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      out = record_json(record, model_, top_k_).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       break;
     case OutputFormat::Tsv: {
       // source, line, label, probability, one p_<label> per label, truncated, error
@@ -169,7 +168,12 @@ void RecordWriter::write(const Record& record) {
       break;
     }
   }
-  write_or_throw(stream_, out, destination_);
+  return out;
+}
+
+void RecordWriter::write(const std::string& formatted) {
+  if (format_ == OutputFormat::Json) write_or_throw(stream_, count_ > 0 ? ",\n  " : "\n  ", destination_);
+  write_or_throw(stream_, formatted, destination_);
   ++count_;
 }
 
@@ -194,7 +198,7 @@ AttentionDump::AttentionDump(const std::string& path, const Model& model) : file
   write_or_throw(file_.stream(), text + ",\"inputs\":[", path_);
 }
 
-void AttentionDump::write(const Record& record, const AttentionMaps* maps) {
+std::string AttentionDump::format(const Record& record, const AttentionMaps* maps) {
   nlohmann::ordered_json j;
   j["source"] = record.input->source;
   j["line"] = record.input->line;
@@ -225,8 +229,12 @@ void AttentionDump::write(const Record& record, const AttentionMaps* maps) {
     }
     j["attention"] = std::move(layers);
   }
-  write_or_throw(file_.stream(),
-                 (count_ > 0 ? ",\n" : "\n") + j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), path_);
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void AttentionDump::write(const std::string& formatted) {
+  write_or_throw(file_.stream(), count_ > 0 ? ",\n" : "\n", path_);
+  write_or_throw(file_.stream(), formatted, path_);
   ++count_;
 }
 

@@ -50,10 +50,13 @@ double json_float(float value);
 // Labels sorted by probability, most likely first, at most top_k of them (0: all).
 std::vector<int> ranked_labels(const Prediction& prediction, size_t top_k);
 
+// Formats records (format() is const and safe to call from worker threads) and writes them in order.
 class RecordWriter {
  public:
   RecordWriter(std::FILE* stream, std::string destination, OutputFormat format, const Model& model, size_t top_k);
-  void write(const Record& record);
+  std::string format(const Record& record) const;  // one record, without the separator of a JSON array
+  void write(const std::string& formatted);         // adds the separator; throws IoError
+  void write(const Record& record) { write(format(record)); }
   void finish();  // closes the JSON array, flushes; throws IoError
 
  private:
@@ -72,7 +75,8 @@ nlohmann::ordered_json record_json(const Record& record, const Model& model, siz
 class AttentionDump {
  public:
   AttentionDump(const std::string& path, const Model& model);
-  void write(const Record& record, const AttentionMaps* maps);
+  static std::string format(const Record& record, const AttentionMaps* maps);  // safe from worker threads
+  void write(const std::string& formatted);
   void commit();
 
  private:

@@ -11,6 +11,8 @@ void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const fl
               alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
+void set_blas_threads(int threads) { openblas_set_num_threads(threads); }
+
 void gemm_reference(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
                     const float* b, int ldb, float beta, float* c, int ldc) {
   for (int i = 0; i < m; ++i) {

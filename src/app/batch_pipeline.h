@@ -1,0 +1,27 @@
+#pragma once
+// Classifies a stream of inputs with a pool of worker threads and writes every record in input order.
+//
+// The reading thread cuts the input into batches of batch_size lines; each worker tokenizes a batch, runs it
+// through the model with its own Workspace, and formats its records; the reading thread writes finished batches
+// strictly in order. At most 2 * threads batches are in flight, so memory stays flat however long the input.
+#include <cstddef>
+
+#include "attn/model.h"
+#include "inputs.h"
+#include "outputs.h"
+
+namespace attn::app {
+
+struct PipelineResult {
+  size_t inputs = 0;
+  size_t errors = 0;  // inputs that got an error record
+};
+
+// Called on the reading thread after each batch is written, with the running count of inputs.
+using ProgressCallback = void (*)(size_t inputs_written, void* context);
+
+PipelineResult run_pipeline(const Model& model, InputReader& reader, RecordWriter& writer, AttentionDump* dump,
+                            size_t batch_size, size_t threads, ProgressCallback progress = nullptr,
+                            void* progress_context = nullptr);
+
+}  // namespace attn::app
