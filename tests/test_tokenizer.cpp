@@ -205,6 +205,18 @@ TEST_CASE("invalid UTF-8 never crashes the tokenizer", "[tokenizer][utf8]") {
   }
 }
 
+TEST_CASE("canonical ordering of a long run of marks is not quadratic", "[tokenizer]") {
+  // U+1D16D (class 226) and U+1D165 (class 216) are Mc, so they survive strip_accents, sorted by class.
+  const std::string dot = "\xF0\x9D\x85\xAD", stem = "\xF0\x9D\x85\xA5";
+  std::string text = "x", expected = "x";
+  for (int i = 0; i < 50000; ++i) text += dot + stem;
+  for (int i = 0; i < 50000; ++i) expected += stem;
+  for (int i = 0; i < 50000; ++i) expected += dot;
+  const attn::Tokenizer tokenizer = small_tokenizer();
+  CHECK(tokenizer.basic_tokenize(text) == std::vector<std::string>{expected});
+  CHECK(tokenizer.tokenize(text) == std::vector<std::string>{"[UNK]"});
+}
+
 TEST_CASE("encode keeps the first max_length tokens and reports the truncation", "[tokenizer]") {
   const attn::Tokenizer tokenizer = small_tokenizer();
   const attn::Encoding whole = tokenizer.encode("the good movies.", 5);

@@ -1,6 +1,7 @@
 // Stage 1 (basic tokenization) and stage 2 (WordPiece) of docs/model-format.md, "tokenizer".
-// Character properties come from utf8proc; the order of the steps is the Python reference's
-// (tools/attn_tokenizer.py), and each step below names the line of the spec it implements.
+// Character properties come from utf8proc (Unicode 15.0); the order of the steps is the Python reference's
+// (tools/attn_tokenizer.py). Texts are processed as code points without a copy of the whole text: one word's
+// code points at a time, in buffers reused for the next word.
 #include "attn/tokenizer.h"
 
 #include <utf8proc.h>
@@ -107,13 +108,18 @@ void to_nfd(const std::u32string& word, std::u32string& out) {
     if (length < 1 || length > 8) throw std::logic_error("utf8proc_decompose_char failed");
     for (utf8proc_ssize_t i = 0; i < length; ++i) out.push_back(static_cast<char32_t>(decomposed[i]));
   }
-  for (size_t i = 1; i < out.size(); ++i) {
-    const char32_t cp = out[i];
-    const int cc = combining_class(cp);
-    if (cc == 0) continue;
-    size_t j = i;
-    for (; j > 0 && combining_class(out[j - 1]) > cc; --j) out[j] = out[j - 1];
-    out[j] = cp;
+  // A stable sort per run rather than the textbook insertion sort, which a line of alternating marks would
+  // make quadratic.
+  const auto by_class = [](char32_t a, char32_t b) { return combining_class(a) < combining_class(b); };
+  for (size_t start = 0; start < out.size();) {
+    if (combining_class(out[start]) == 0) {
+      ++start;
+      continue;
+    }
+    size_t end = start + 1;
+    while (end < out.size() && combining_class(out[end]) != 0) ++end;
+    if (end - start > 1) std::stable_sort(out.begin() + start, out.begin() + end, by_class);
+    start = end;
   }
 }
 
