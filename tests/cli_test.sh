@@ -132,6 +132,29 @@ expect_code "output file" 0
 check "output file has two records" test "$(wc -l <"$WORK/res.jsonl")" -eq 2
 check "no temporary files left" test -z "$(ls "$WORK" | grep tmp-)"
 
+# --- a reader that goes away, and interruption
+seq 1 20000 | sed 's/$/ good/' >"$WORK/many.txt"
+"$ATTN" --model "$TINY" classify -i "$WORK/many.txt" --format jsonl 2>"$WORK/err" | head -1 >"$WORK/out"
+code=${PIPESTATUS[0]}
+expect_code "closed stdout exits 141" 141
+check "closed stdout is quiet" test ! -s "$WORK/err"
+check "the first record is whole" py "import json,sys; assert json.loads(open(sys.argv[1]).read())['line'] == 1"
+echo previous >"$WORK/kept.jsonl"
+mkfifo "$WORK/fifo"
+( printf 'good\nbad\n'; sleep 30 ) >"$WORK/fifo" &
+writer=$!
+"$ATTN" --model "$TINY" classify -i "$WORK/fifo" --format jsonl -o "$WORK/kept.jsonl" --attention "$WORK/att2.json" \
+  >"$WORK/out" 2>"$WORK/err" &
+pid=$!
+sleep 1
+kill -TERM "$pid"
+wait "$pid"; code=$?
+kill "$writer" 2>/dev/null; wait "$writer" 2>/dev/null
+expect_code "SIGTERM exits 130" 130; expect_err "says interrupted" "interrupted"
+check "interrupted run leaves the previous output file" test "$(cat "$WORK/kept.jsonl")" = previous
+check "interrupted run leaves no attention file" test ! -e "$WORK/att2.json"
+check "interrupted run leaves no temporary files" test -z "$(ls "$WORK" | grep tmp-)"
+
 # --- models: missing, malformed, env override, info
 run_attn --model "$WORK/none.json" classify good
 expect_code "missing model exits 3" 3; expect_err "missing model named" "none.json: cannot open model file"

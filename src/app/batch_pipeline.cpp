@@ -127,6 +127,7 @@ PipelineResult run_pipeline(const Model& model, InputReader& reader, RecordWrite
         writer.write(batch.records[i]);
         if (dump != nullptr) dump->write(batch.dumps[i]);
       }
+      writer.flush();  // whole records reach the output batch by batch
       total.inputs += batch.records.size();
       total.errors += batch.errors;
       if (progress != nullptr) progress(total.inputs, progress_context);
@@ -162,11 +163,15 @@ PipelineResult run_pipeline(const Model& model, InputReader& reader, RecordWrite
       write_ready(false);
     };
     while (reader.next(input)) {
+      if (interrupted()) throw Interrupted();
       batch.inputs.push_back(std::move(input));
       if (batch.inputs.size() >= batch_size) submit();
     }
     if (!batch.inputs.empty()) submit();
-    while (next_to_write < submitted) write_ready(true);
+    while (next_to_write < submitted) {
+      if (interrupted()) throw Interrupted();
+      write_ready(true);
+    }
   } catch (...) {
     {
       std::lock_guard<std::mutex> lock(mutex);

@@ -71,27 +71,30 @@ int run_classify(const Options& options, const char* argv0) {
   const ClassifyOptions& o = options.classify;
   const Model model = load_model(options, argv0);
   std::vector<InputSource> sources = input_sources(o);
+  bool interactive = false;
   for (const auto& s : sources) {
     if (s.kind == InputSource::Kind::Stdin && isatty(STDIN_FILENO)) {
       std::fprintf(stderr, "attn: reading one text per line from the terminal (Ctrl-D to finish)\n");
+      interactive = true;
       break;
     }
   }
   InputReader reader(std::move(sources));
 
   std::unique_ptr<AtomicFile> output_file;
-  std::FILE* out = stdout;
-  std::string destination = "stdout";
+  OutputSink stdout_sink(STDOUT_FILENO, "stdout");
+  OutputSink* sink = &stdout_sink;
   if (!o.output_file.empty()) {
     output_file = std::make_unique<AtomicFile>(o.output_file);
-    out = output_file->stream();
-    destination = o.output_file;
+    sink = &output_file->sink();
   }
   std::unique_ptr<AttentionDump> dump;
   if (!o.attention_file.empty()) dump = std::make_unique<AttentionDump>(o.attention_file, model);
 
-  RecordWriter writer(out, destination, o.format, model, o.top_k);
-  const PipelineResult result = run_pipeline(model, reader, writer, dump.get(), o.batch_size, o.threads);
+  RecordWriter writer(*sink, o.format, model, o.top_k);
+  // Someone typing at a terminal wants each answer as soon as the line is entered.
+  const size_t batch_size = interactive ? 1 : o.batch_size;
+  const PipelineResult result = run_pipeline(model, reader, writer, dump.get(), batch_size, o.threads);
   writer.finish();
   if (output_file) output_file->commit();
   if (dump) dump->commit();
@@ -131,8 +134,9 @@ int run_info(const Options& options, const char* argv0) {
   } else {
     text = info.dump(options.info.format == OutputFormat::Jsonl ? -1 : 2) + "\n";
   }
-  write_or_throw(stdout, text, "stdout");
-  if (std::fflush(stdout) != 0) throw IoError("stdout: write failed");
+  OutputSink out(STDOUT_FILENO, "stdout");
+  out.append(text);
+  out.flush();
   return kExitOk;
 }
 
@@ -186,6 +190,7 @@ void declare_cli(CLI::App& app, Options& options) {
 
 int run_command(const CLI::App& app, const Options& options, const char* argv0) {
   setup_logging(options.verbosity);
+  install_signal_handlers();
   // attn parallelises over batches itself; BLAS threads inside each worker would only oversubscribe the cores.
   ops::set_blas_threads(1);
   if (app.got_subcommand("classify")) return run_classify(options, argv0);

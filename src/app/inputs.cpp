@@ -1,9 +1,11 @@
 #include "inputs.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
-#include <iostream>
 
 namespace attn::app {
 
@@ -17,48 +19,50 @@ bool InputReader::open_next_source(InputText& out) {
   }
   line_ = 0;
   if (source.kind == InputSource::Kind::Stdin) {
-    stream_ = &std::cin;
+    lines_ = std::make_unique<LineReader>(STDIN_FILENO, "-", false);
     stream_name_ = "-";
     return false;
   }
-  std::error_code ec;
   std::string problem;
-  if (std::filesystem::is_directory(source.name, ec)) {
+  const int fd = ::open(source.name.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st {};
+  if (fd < 0) {
+    problem = std::string("cannot open (") + std::strerror(errno) + ")";
+  } else if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
     problem = "is a directory";
-  } else {
-    file_ = std::make_unique<std::ifstream>(source.name, std::ios::binary);
-    if (!*file_) problem = std::string("cannot open (") + std::strerror(errno) + ")";
+    ::close(fd);
   }
   if (!problem.empty()) {
     had_io_error_ = true;
-    file_.reset();
     out = InputText{source.name, 0, "", source.name + ": " + problem};
     return true;
   }
-  stream_ = file_.get();
+  lines_ = std::make_unique<LineReader>(fd, source.name, true);
   stream_name_ = source.name;
   return false;
 }
 
 bool InputReader::next(InputText& out) {
   while (true) {
-    if (stream_ != nullptr) {
+    if (lines_) {
       std::string text;
-      if (std::getline(*stream_, text)) {
-        ++line_;
-        // CRLF files: the CR belongs to the line ending, not the text.
-        if (!text.empty() && text.back() == '\r') text.pop_back();
-        out = InputText{stream_name_, line_, std::move(text), ""};
-        return true;
-      }
-      const bool failed = stream_->bad();
-      stream_ = nullptr;
-      file_.reset();
-      if (failed) {
+      bool got = false;
+      try {
+        got = lines_->next(text);
+      } catch (const Interrupted&) {
+        throw;
+      } catch (const IoError& e) {
+        // A source that fails mid-way gets one error record; reading goes on with the next source.
         had_io_error_ = true;
-        out = InputText{stream_name_, line_ + 1, "", stream_name_ + ": read error after line " + std::to_string(line_)};
+        lines_.reset();
+        out = InputText{stream_name_, line_ + 1, "", e.what()};
         return true;
       }
+      if (got) {
+        out = InputText{stream_name_, ++line_, std::move(text), ""};
+        return true;
+      }
+      lines_.reset();
     }
     if (next_source_ >= sources_.size()) return false;
     if (open_next_source(out)) return true;

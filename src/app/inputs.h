@@ -1,10 +1,11 @@
 #pragma once
 // Where input texts come from: command-line arguments, files and stdin, one text per line, streamed in order.
 #include <cstddef>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "file_io.h"
 
 namespace attn::app {
 
@@ -36,8 +37,7 @@ class InputReader {
   std::vector<InputSource> sources_;
   size_t next_source_ = 0;
   size_t argument_count_ = 0;
-  std::istream* stream_ = nullptr;
-  std::unique_ptr<std::ifstream> file_;
+  std::unique_ptr<LineReader> lines_;
   std::string stream_name_;
   size_t line_ = 0;
   bool had_io_error_ = false;

@@ -8,6 +8,7 @@
 #include "attn/errors.h"
 #include "cli.h"
 #include "exit_codes.h"
+#include "file_io.h"
 
 int main(int argc, char** argv) {
   using namespace attn::app;
@@ -28,6 +29,11 @@ int main(int argc, char** argv) {
   }
   try {
     return run_command(app, options, argv[0]);
+  } catch (const Interrupted&) {
+    std::fprintf(stderr, "attn: interrupted\n");
+    return kExitInterrupted;
+  } catch (const BrokenPipe&) {
+    return kExitBrokenPipe;  // the reader has all it wanted (`attn ... | head -1`): nothing to report
   } catch (const attn::ModelError& e) {
     std::fprintf(stderr, "attn: model error: %s\n", e.what());
     return kExitModel;

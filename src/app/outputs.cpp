@@ -13,49 +13,6 @@
 
 namespace attn::app {
 
-AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
-  std::string pattern = path_ + ".tmp-XXXXXX";
-  const int fd = mkstemp(pattern.data());
-  if (fd < 0) throw IoError(path_ + ": cannot create temporary file (" + std::strerror(errno) + ")");
-  temp_path_ = pattern;
-  stream_ = fdopen(fd, "wb");
-  if (stream_ == nullptr) {
-    ::close(fd);
-    std::remove(temp_path_.c_str());
-    throw IoError(path_ + ": cannot open temporary file (" + std::strerror(errno) + ")");
-  }
-}
-
-AtomicFile::~AtomicFile() {
-  if (stream_ != nullptr) {
-    std::fclose(stream_);
-    std::remove(temp_path_.c_str());
-  }
-}
-
-void AtomicFile::commit() {
-  std::FILE* stream = stream_;
-  stream_ = nullptr;
-  const bool flushed = std::fflush(stream) == 0 && fsync(fileno(stream)) == 0;
-  const int saved = errno;
-  const bool closed = std::fclose(stream) == 0;
-  if (!flushed || !closed) {
-    std::remove(temp_path_.c_str());
-    throw IoError(path_ + ": write failed (" + std::strerror(flushed ? errno : saved) + ")");
-  }
-  if (std::rename(temp_path_.c_str(), path_.c_str()) != 0) {
-    const std::string reason = std::strerror(errno);
-    std::remove(temp_path_.c_str());
-    throw IoError(path_ + ": cannot rename temporary file into place (" + reason + ")");
-  }
-}
-
-void write_or_throw(std::FILE* stream, const std::string& bytes, const std::string& destination) {
-  if (std::fwrite(bytes.data(), 1, bytes.size(), stream) != bytes.size()) {
-    throw IoError(destination + ": write failed (" + std::strerror(errno) + ")");
-  }
-}
-
 double json_float(float value) {
   char buffer[32];
   const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
@@ -94,16 +51,15 @@ nlohmann::ordered_json record_json(const Record& record, const Model& model, siz
   return j;
 }
 
-RecordWriter::RecordWriter(std::FILE* stream, std::string destination, OutputFormat format, const Model& model,
-                           size_t top_k)
-    : stream_(stream), destination_(std::move(destination)), format_(format), model_(model), top_k_(top_k) {
+RecordWriter::RecordWriter(OutputSink& sink, OutputFormat format, const Model& model, size_t top_k)
+    : sink_(sink), format_(format), model_(model), top_k_(top_k) {
   if (format_ == OutputFormat::Tsv) {
     std::string header = "source\tline\tlabel\tprobability";
     for (const auto& label : model_.labels()) header += "\tp_" + label;
     header += "\ttruncated\terror\n";
-    write_or_throw(stream_, header, destination_);
+    sink_.append(header);
   } else if (format_ == OutputFormat::Json) {
-    write_or_throw(stream_, "[", destination_);
+    sink_.append("[");
   }
 }
 
@@ -172,17 +128,18 @@ std::string RecordWriter::format(const Record& record) const {
 }
 
 void RecordWriter::write(const std::string& formatted) {
-  if (format_ == OutputFormat::Json) write_or_throw(stream_, count_ > 0 ? ",\n  " : "\n  ", destination_);
-  write_or_throw(stream_, formatted, destination_);
+  if (format_ == OutputFormat::Json) sink_.append(count_ > 0 ? ",\n  " : "\n  ");
+  sink_.append(formatted);
+  sink_.flush_if_large();
   ++count_;
 }
 
 void RecordWriter::finish() {
-  if (format_ == OutputFormat::Json) write_or_throw(stream_, count_ > 0 ? "\n]\n" : "]\n", destination_);
-  if (std::fflush(stream_) != 0) throw IoError(destination_ + ": write failed (" + std::strerror(errno) + ")");
+  if (format_ == OutputFormat::Json) sink_.append(count_ > 0 ? "\n]\n" : "]\n");
+  sink_.flush();
 }
 
-AttentionDump::AttentionDump(const std::string& path, const Model& model) : file_(path), path_(path) {
+AttentionDump::AttentionDump(const std::string& path, const Model& model) : file_(path) {
   const auto& c = model.config();
   nlohmann::ordered_json header = {
       {"format", "attn-attention"},
@@ -195,7 +152,7 @@ AttentionDump::AttentionDump(const std::string& path, const Model& model) : file
   };
   std::string text = header.dump();
   text.pop_back();  // reopen the object to stream the inputs array into it
-  write_or_throw(file_.stream(), text + ",\"inputs\":[", path_);
+  file_.sink().append(text + ",\"inputs\":[");
 }
 
 std::string AttentionDump::format(const Record& record, const AttentionMaps* maps) {
@@ -233,13 +190,14 @@ std::string AttentionDump::format(const Record& record, const AttentionMaps* map
 }
 
 void AttentionDump::write(const std::string& formatted) {
-  write_or_throw(file_.stream(), count_ > 0 ? ",\n" : "\n", path_);
-  write_or_throw(file_.stream(), formatted, path_);
+  file_.sink().append(count_ > 0 ? ",\n" : "\n");
+  file_.sink().append(formatted);
+  file_.sink().flush_if_large();
   ++count_;
 }
 
 void AttentionDump::commit() {
-  write_or_throw(file_.stream(), "\n]}\n", path_);
+  file_.sink().append("\n]}\n");
   file_.commit();
 }
 

@@ -1,0 +1,89 @@
+#pragma once
+// File descriptors without stdio: lines in, whole records out, files that appear whole or not at all,
+// and the interruption flag set by SIGINT and SIGTERM.
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "attn/errors.h"
+
+namespace attn::app {
+
+// Thrown when SIGINT or SIGTERM arrived; main() exits with kExitInterrupted.
+struct Interrupted : Error {
+  Interrupted() : Error("interrupted") {}
+};
+
+// Thrown when the reader of stdout went away (`attn ... | head -1`); main() exits quietly.
+struct BrokenPipe : IoError {
+  explicit BrokenPipe(const std::string& destination) : IoError(destination + ": broken pipe") {}
+};
+
+// SIGINT and SIGTERM set a flag that the pipeline checks between batches (and that interrupts a blocked read);
+// SIGPIPE is ignored so that a closed stdout is an error to handle, not a silent kill that leaves temp files.
+void install_signal_handlers();
+bool interrupted();
+
+// Buffered output to a file descriptor. Data reaches the descriptor only in whole records (flush() is called
+// between records), so a reader that sees the output stop mid-run never sees half a line.
+class OutputSink {
+ public:
+  OutputSink(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
+  void append(std::string_view bytes) { buffer_.append(bytes); }
+  // Writes what is buffered if it has grown past the threshold; call only at a record boundary.
+  void flush_if_large() {
+    if (buffer_.size() >= kFlushThreshold) flush();
+  }
+  void flush();  // throws IoError, or BrokenPipe
+  const std::string& name() const { return name_; }
+  int fd() const { return fd_; }
+
+ private:
+  static constexpr size_t kFlushThreshold = 1 << 16;
+  int fd_;
+  std::string name_;
+  std::string buffer_;
+};
+
+// A file that appears under its name only when commit() succeeds: written to a temporary file in the same
+// directory, then renamed over the target. Destroyed uncommitted (an error, an interruption), it removes
+// the temporary file, so the previous file, if any, is left as it was.
+class AtomicFile {
+ public:
+  explicit AtomicFile(std::string path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  OutputSink& sink() { return sink_; }
+  void commit();  // flush, fsync, rename; throws IoError
+
+ private:
+  std::string path_;
+  std::string temp_path_;
+  OutputSink sink_;
+  bool open_ = true;
+};
+
+// Reads lines from a file descriptor with a large buffer; any line length works (a 50 MB line is one line).
+class LineReader {
+ public:
+  LineReader(int fd, std::string name, bool owns_fd);
+  ~LineReader();
+  LineReader(const LineReader&) = delete;
+  LineReader& operator=(const LineReader&) = delete;
+  // The next line without its "\n" (nor a "\r" before it); false at the end of the input (a last line without
+  // a final newline is still a line). Throws IoError on a read error and Interrupted on a signal.
+  bool next(std::string& line);
+
+ private:
+  bool fill();  // reads more; false at end of input
+  int fd_;
+  std::string name_;
+  bool owns_fd_;
+  std::string buffer_;
+  size_t start_ = 0;  // first unconsumed byte of buffer_
+  bool eof_ = false;
+};
+
+}  // namespace attn::app
