@@ -121,6 +121,11 @@ TEST_CASE("malformed models are refused with a message naming where and what", "
        "tokenizer.vocab: has 7 entries, expected config.vocab_size=6"},
       {"labels not matching", [](json& m) { m["labels"].push_back("neutral"); },
        "labels: has 3 labels, expected config.num_labels=2"},
+      {"duplicate vocabulary entry", [](json& m) { m["tokenizer"]["vocab"][4] = "good"; },
+       "m.json: tokenizer.vocab[4]: duplicate entry \"good\" (first at 2)"},
+      {"missing special token", [](json& m) { m["tokenizer"]["special_tokens"]["unk"] = "<unk>"; },
+       "m.json: tokenizer.special_tokens.unk: \"<unk>\" is not in tokenizer.vocab"},
+      {"empty vocabulary entry", [](json& m) { m["tokenizer"]["vocab"][3] = ""; }, "m.json: tokenizer.vocab[3]: empty entry"},
       {"duplicate label", [](json& m) { m["labels"][1] = "negative"; }, "labels[1]: duplicate label \"negative\""},
       {"missing tensors listed together",
        [](json& m) {

@@ -36,7 +36,7 @@ int check_format_version(const JsonReader& root) {
   return static_cast<int>(version);
 }
 
-Tokenizer parse_tokenizer(const JsonReader& section, const ModelConfig& config) {
+Tokenizer parse_tokenizer(const JsonReader& section, const ModelConfig& config, const std::string& where) {
   section.expect_object({"kind", "lowercase", "strip_accents", "split_cjk", "continuation_prefix", "max_word_chars",
                          "special_tokens", "vocab"});
   const std::string kind = section.string("kind");
@@ -73,7 +73,7 @@ Tokenizer parse_tokenizer(const JsonReader& section, const ModelConfig& config) 
   try {
     return Tokenizer(tc, std::move(vocab));
   } catch (const ModelError& e) {
-    section.fail("", e.what());
+    throw ModelError(where + ": " + e.what());  // the tokenizer names its own keys (tokenizer.vocab[4]: ...)
   }
 }
 
@@ -253,7 +253,7 @@ Model Model::parse(const std::string& json_text, const std::string& source) {
   check_format_version(root);
   root.expect_object({"format_version", "config", "tokenizer", "labels", "weights", "metadata"});
   const ModelConfig config = parse_config(root.child("config").node(), source);
-  Tokenizer tokenizer = parse_tokenizer(root.child("tokenizer"), config);
+  Tokenizer tokenizer = parse_tokenizer(root.child("tokenizer"), config, source);
   std::vector<std::string> labels = parse_labels(root, config);
   ModelWeights weights = parse_weights(root.child("weights"), config, source);
   // Every id the tokenizer can emit indexes an embedding row: vocab_size was checked against both.
