@@ -1,41 +1,36 @@
 #pragma once
+// The command line: global options, and one file per subcommand (command_*.cpp), each registering itself with
+// add_*_command. A subcommand's callback runs after parsing and stores its exit code in Context::exit_code.
 #include <CLI/CLI.hpp>
-#include <algorithm>
+#include <map>
 #include <string>
-#include <thread>
-#include <vector>
 
+#include "attn/model.h"
 #include "outputs.h"
 
 namespace attn::app {
 
-struct ClassifyOptions {
-  std::vector<std::string> texts;
-  std::vector<std::string> input_files;
-  OutputFormat format = OutputFormat::Text;
-  size_t top_k = 0;  // 0: every label
-  std::string attention_file;
-  std::string output_file;
-  size_t batch_size = 32;
-  size_t threads = std::max(1u, std::thread::hardware_concurrency());
-};
-
-struct InfoOptions {
-  OutputFormat format = OutputFormat::Text;
-};
-
-struct Options {
-  std::string model;
-  int verbosity = 0;
+struct Context {
+  std::string model;  // --model
+  int verbosity = 0;  // -v count
   bool no_cache = false;
-  ClassifyOptions classify;
-  InfoOptions info;
+  const char* argv0 = "attn";
+  int exit_code = 0;
 };
 
-// Declares every subcommand and option on `app`, storing into `options`.
-void declare_cli(CLI::App& app, Options& options);
+// Output format names as the user types them.
+extern const std::map<std::string, OutputFormat> kFormatNames;
 
-// Runs the chosen subcommand after parsing; returns the exit code. Throws attn errors for main() to map.
-int run_command(const CLI::App& app, const Options& options, const char* argv0);
+// Declares the global options and every subcommand.
+void declare_cli(CLI::App& app, Context& context);
+
+// Everything a subcommand does before its work: logging, signal handlers, BLAS threads.
+void begin_command(const Context& context);
+
+// Resolves --model / $ATTN_MODEL / the bundled model and loads it (through the binary cache unless --no-cache).
+Model load_model(const Context& context);
+
+void add_classify_command(CLI::App& app, Context& context);
+void add_info_command(CLI::App& app, Context& context);
 
 }  // namespace attn::app

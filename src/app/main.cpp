@@ -1,9 +1,6 @@
 // attn: classify text with a small Transformer and show what it attended to.
 // The one place that catches: every error becomes a message on stderr and a documented exit code.
-#include <spdlog/spdlog.h>
-
 #include <cstdio>
-#include <iostream>
 
 #include "attn/errors.h"
 #include "cli.h"
@@ -13,10 +10,12 @@
 int main(int argc, char** argv) {
   using namespace attn::app;
   CLI::App app{"attn: classify text with a small Transformer and see what it attended to", "attn"};
-  Options options;
-  declare_cli(app, options);
+  Context context;
+  context.argv0 = argv[0];
+  declare_cli(app, context);
   try {
-    app.parse(argc, argv);
+    app.parse(argc, argv);  // runs the chosen subcommand's callback
+    return context.exit_code;
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
@@ -26,9 +25,6 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return kExitUsage;
-  }
-  try {
-    return run_command(app, options, argv[0]);
   } catch (const Interrupted&) {
     std::fprintf(stderr, "attn: interrupted\n");
     return kExitInterrupted;
