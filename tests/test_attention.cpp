@@ -48,7 +48,8 @@ struct PaddedResult {
 };
 
 PaddedResult padded_reference(const attn::AttentionWeights& w, int d, int heads, const std::vector<std::vector<float>>& inputs,
-                              const std::vector<int>& lengths) {
+                              const std::vector<int>& lengths,
+                              attn::AttentionScore score = attn::AttentionScore::ScaledDot, bool causal = false) {
   const int batch = static_cast<int>(inputs.size());
   int max_len = 0;
   for (int n : lengths) max_len = std::max(max_len, n);
@@ -78,9 +79,15 @@ PaddedResult padded_reference(const attn::AttentionWeights& w, int d, int heads,
         std::vector<double> scores(max_len);
         for (int j = 0; j < max_len; ++j) {
           double s = 0.0;
-          for (int t = 0; t < depth; ++t) s += proj[0][i * d + h * depth + t] * proj[1][j * d + h * depth + t];
-          s /= std::sqrt(static_cast<double>(depth));
+          if (score == attn::AttentionScore::Additive) {
+            for (int t = 0; t < depth; ++t)
+              s += w.additive_v[h * depth + t] * std::tanh(proj[0][i * d + h * depth + t] + proj[1][j * d + h * depth + t]);
+          } else {
+            for (int t = 0; t < depth; ++t) s += proj[0][i * d + h * depth + t] * proj[1][j * d + h * depth + t];
+            if (score == attn::AttentionScore::ScaledDot) s /= std::sqrt(static_cast<double>(depth));
+          }
           if (j >= lengths[b]) s += -1e9;  // padding mask
+          if (causal && j > i) s += -1e9;  // look-ahead mask
           scores[j] = s;
         }
         double mx = scores[0];
@@ -142,54 +149,65 @@ TEST_CASE("attention on identity projections matches a hand computation", "[atte
 TEST_CASE("packed multi-head attention equals the padded, masked reference", "[attention]") {
   std::mt19937 rng(7);
   const int configs[][2] = {{8, 1}, {8, 2}, {12, 3}, {16, 4}, {16, 8}};
-  for (const auto& dc : configs) {
-    const int d = dc[0], heads = dc[1];
-    const attn::ModelConfig config = make_config(d, heads);
-    const attn::AttentionWeights w = random_weights(d, rng);
-    const std::vector<int> lengths = {5, 1, 9, 3};  // odd lengths, one of a single token
-    std::vector<std::vector<float>> inputs;
-    attn::BatchLayout layout;
-    std::vector<float> packed;
-    for (int n : lengths) {
-      inputs.push_back(random_vector(static_cast<size_t>(n) * d, rng));
-      packed.insert(packed.end(), inputs.back().begin(), inputs.back().end());
-      layout.add(n);
-    }
-    std::vector<std::vector<float>> maps(lengths.size());
-    std::vector<float*> sinks;
-    for (size_t b = 0; b < lengths.size(); ++b) {
-      maps[b].resize(static_cast<size_t>(heads) * lengths[b] * lengths[b]);
-      sinks.push_back(maps[b].data());
-    }
-    attn::Workspace work;
-    std::vector<float> out(packed.size());
-    attn::self_attention(w, config, packed.data(), layout, work, out.data(), sinks.data());
-
-    const PaddedResult ref = padded_reference(w, d, heads, inputs, lengths);
-    const int max_len = 9;
-    for (size_t b = 0; b < lengths.size(); ++b) {
-      const int n = lengths[b];
-      INFO("d_model=" << d << " heads=" << heads << " input=" << b);
-      for (int i = 0; i < n; ++i)
-        for (int o = 0; o < d; ++o)
-          REQUIRE(out[(layout.offsets[b] + i) * d + o] ==
-                  Approx(ref.output[(b * max_len + i) * d + o]).margin(kAttentionTolerance));
-      for (int h = 0; h < heads; ++h)
-        for (int i = 0; i < n; ++i) {
-          double row_sum = 0.0;
-          for (int j = 0; j < max_len; ++j) {
-            const double expected = ref.weights[((b * heads + h) * max_len + i) * max_len + j];
-            if (j >= n) {
-              // The masked reference gives padded keys exactly zero weight; the packed engine has no such keys.
-              REQUIRE(expected == 0.0);
-              continue;
-            }
-            const float got = maps[b][(static_cast<size_t>(h) * n + i) * n + j];
-            REQUIRE(got == Approx(expected).margin(kAttentionTolerance));
-            row_sum += got;
-          }
-          REQUIRE(row_sum == Approx(1.0).margin(kAttentionTolerance));
+  const attn::AttentionScore scores[] = {attn::AttentionScore::ScaledDot, attn::AttentionScore::Dot,
+                                         attn::AttentionScore::Additive};
+  for (const attn::AttentionScore score : scores) {
+    for (const bool causal : {false, true}) {
+      for (const auto& dc : configs) {
+        const int d = dc[0], heads = dc[1];
+        attn::ModelConfig config = make_config(d, heads);
+        config.attention_score = score;
+        config.causal = causal;
+        attn::AttentionWeights w = random_weights(d, rng);
+        if (score == attn::AttentionScore::Additive) w.additive_v = random_vector(d, rng);  // [heads, d_head]
+        const std::vector<int> lengths = {5, 1, 9, 3};  // odd lengths, one of a single token
+        std::vector<std::vector<float>> inputs;
+        attn::BatchLayout layout;
+        std::vector<float> packed;
+        for (int n : lengths) {
+          inputs.push_back(random_vector(static_cast<size_t>(n) * d, rng));
+          packed.insert(packed.end(), inputs.back().begin(), inputs.back().end());
+          layout.add(n);
         }
+        std::vector<std::vector<float>> maps(lengths.size());
+        std::vector<float*> sinks;
+        for (size_t b = 0; b < lengths.size(); ++b) {
+          maps[b].resize(static_cast<size_t>(heads) * lengths[b] * lengths[b]);
+          sinks.push_back(maps[b].data());
+        }
+        attn::Workspace work;
+        std::vector<float> out(packed.size());
+        attn::self_attention(w, config, packed.data(), layout, work, out.data(), sinks.data());
+
+        const PaddedResult ref = padded_reference(w, d, heads, inputs, lengths, score, causal);
+        const int max_len = 9;
+        for (size_t b = 0; b < lengths.size(); ++b) {
+          const int n = lengths[b];
+          INFO("score=" << static_cast<int>(score) << " causal=" << causal << " d_model=" << d << " heads=" << heads
+                        << " input=" << b);
+          for (int i = 0; i < n; ++i)
+            for (int o = 0; o < d; ++o)
+              REQUIRE(out[(layout.offsets[b] + i) * d + o] ==
+                      Approx(ref.output[(b * max_len + i) * d + o]).margin(kAttentionTolerance));
+          for (int h = 0; h < heads; ++h)
+            for (int i = 0; i < n; ++i) {
+              double row_sum = 0.0;
+              for (int j = 0; j < max_len; ++j) {
+                const double expected = ref.weights[((b * heads + h) * max_len + i) * max_len + j];
+                if (j >= n) {
+                  // The masked reference gives padded keys exactly zero weight; the packed engine has no such keys.
+                  REQUIRE(expected == 0.0);
+                  continue;
+                }
+                const float got = maps[b][(static_cast<size_t>(h) * n + i) * n + j];
+                if (causal && j > i) REQUIRE(got == 0.0f);  // masked future keys: exactly zero
+                REQUIRE(got == Approx(expected).margin(kAttentionTolerance));
+                row_sum += got;
+              }
+              REQUIRE(row_sum == Approx(1.0).margin(kAttentionTolerance));
+            }
+        }
+      }
     }
   }
 }

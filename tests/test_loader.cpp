@@ -112,9 +112,17 @@ TEST_CASE("malformed models are refused with a message naming where and what", "
        "config.vocab_size: 1000000000000 is out of range"},
       {"heads not dividing d_model", [](json& m) { m["config"]["num_heads"] = 3; },
        "config.num_heads: 3 does not divide d_model=4"},
-      {"unsupported pooling", [](json& m) { m["config"]["pooling"] = "max"; },
-       "config.pooling: \"max\" is not supported (supported: mean)"},
-      {"unsupported causal", [](json& m) { m["config"]["causal"] = true; }, "config.causal: true is not supported"},
+      {"unsupported pooling", [](json& m) { m["config"]["pooling"] = "median"; },
+       "m.json: config.pooling: \"median\" is not supported (supported: mean, max, first, last, attention)"},
+      {"causal not a boolean", [](json& m) { m["config"]["causal"] = "yes"; },
+       "m.json: config.causal: expected true or false, got string"},
+      {"variant without its tensors", [](json& m) {
+         m["config"]["pooling"] = "attention";
+         m["config"]["norm_placement"] = "pre";
+       },
+       "m.json: weights: 3 missing tensors: final_norm.weight, final_norm.bias, pooling.query"},
+      {"tensor the config does not call for", [](json& m) { m["weights"].push_back(tensor("pooling.query", {4})); },
+       "m.json: weights[19].name: unknown tensor \"pooling.query\" for this config (1 layers)"},
       {"missing config key", [](json& m) { m["config"].erase("activation"); }, "config.activation: missing"},
       {"unknown config key", [](json& m) { m["config"]["dropout"] = 0.1; }, "config.dropout: unknown key"},
       {"vocab size not matching", [](json& m) { m["tokenizer"]["vocab"].push_back("extra"); },

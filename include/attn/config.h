@@ -8,11 +8,11 @@
 namespace attn {
 
 // Architecture choices are enums, chosen once at load; the forward pass never compares strings.
-enum class NormPlacement { Post };
-enum class Activation { Relu };
-enum class PositionalEncoding { Sinusoidal };
-enum class AttentionScore { ScaledDot };
-enum class Pooling { Mean };
+enum class NormPlacement { Post, Pre };
+enum class Activation { Relu, Gelu };
+enum class PositionalEncoding { Sinusoidal, Learned };
+enum class AttentionScore { ScaledDot, Dot, Additive };
+enum class Pooling { Mean, Max, First, Last, Attention };
 
 struct ModelConfig {
   int vocab_size = 0;

@@ -32,13 +32,15 @@ struct Workspace {
   std::vector<float> qkv;        // [tokens, 3 * d_model]
   std::vector<float> context;    // [tokens, d_model] concatenated head outputs
   std::vector<float> sublayer;   // [tokens, d_model] attention or feed-forward output before the residual
+  std::vector<float> normed;     // [tokens, d_model] pre-norm: the normalised input of a sublayer
   std::vector<float> hidden;     // [tokens, ffn_dim]
   std::vector<float> scores;     // [max_length, max_length] one head of one input at a time
   std::vector<float> pooled;     // [batch, d_model]
 };
 
 struct EmbeddingWeights {
-  std::vector<float> table;  // [vocab_size, d_model]
+  std::vector<float> table;      // [vocab_size, d_model]
+  std::vector<float> positions;  // [max_length, d_model] when positional_encoding is learned, else empty
 };
 
 // Interleaved sinusoids: [max_length, d_model], P[pos][2j] = sin(pos / 10000^(2j/d)), P[pos][2j+1] = cos(same).
@@ -60,9 +62,11 @@ struct AttentionWeights {
   std::vector<float> qkv_bias;       // [3 * d_model]
   std::vector<float> output_weight;  // [d_model, d_model], stored [out, in]
   std::vector<float> output_bias;    // [d_model]
+  std::vector<float> additive_v;     // [num_heads, d_head] when attention_score is additive, else empty
 };
 
-// Multi-head self-attention over each input of the batch: out = concat_h(softmax(q_h k_h^T / sqrt(d_head)) v_h) Wo^T + bo.
+// Multi-head self-attention over each input of the batch: out = concat_h(softmax(S_h) v_h) Wo^T + bo, with the
+// scores S_h of config.attention_score and the causal mask of config.causal (docs/model-format.md).
 // x and out are [total_tokens, d_model]. When attention_sinks is non-null, attention_sinks[b] (if non-null) receives
 // input b's weights as [num_heads, length, length].
 void self_attention(const AttentionWeights& weights, const ModelConfig& config, const float* x,
@@ -75,7 +79,7 @@ struct FeedForwardWeights {
   std::vector<float> linear2_bias;    // [d_model]
 };
 
-// out = W2 relu(W1 x + b1) + b2 per row; x and out are [rows, d_model].
+// out = W2 act(W1 x + b1) + b2 per row, act from config.activation; x and out are [rows, d_model].
 void feed_forward(const FeedForwardWeights& weights, const ModelConfig& config, const float* x, int rows,
                   Workspace& work, float* out);
 
@@ -86,18 +90,21 @@ struct EncoderBlockWeights {
   LayerNormWeights ffn_norm;
 };
 
-// Post-norm block, in place on work.states: x = LN1(x + attention(x)); x = LN2(x + ffn(x)).
+// One encoder block, in place on work.states. Post-norm: x = LN1(x + attention(x)); x = LN2(x + ffn(x)).
+// Pre-norm: x = x + attention(LN1(x)); x = x + ffn(LN2(x)).
 void encoder_block(const EncoderBlockWeights& weights, const ModelConfig& config, const BatchLayout& layout,
                    Workspace& work, float* const* attention_sinks);
 
 struct ClassifierWeights {
   std::vector<float> weight;  // [num_labels, d_model], stored [out, in]
   std::vector<float> bias;    // [num_labels]
+  std::vector<float> pooling_query;  // [d_model] when pooling is attention, else empty
 };
 
-// Mean of each input's rows of work.states into work.pooled [batch, d_model], then
-// logits [batch, num_labels] = pooled Wc^T + bc.
+// Pools each input's rows of work.states into work.pooled [batch, d_model] (config.pooling), then
+// logits [batch, num_labels] = pooled Wc^T + bc. With attention pooling and pooling_sinks non-null,
+// pooling_sinks[b] (if non-null) receives input b's pooling weights, [length].
 void pool_and_classify(const ClassifierWeights& weights, const ModelConfig& config, const BatchLayout& layout,
-                       Workspace& work, float* logits);
+                       Workspace& work, float* logits, float* const* pooling_sinks);
 
 }  // namespace attn

@@ -16,6 +16,7 @@ constexpr int kFormatVersion = 1;
 struct ModelWeights {
   EmbeddingWeights embedding;
   std::vector<EncoderBlockWeights> layers;  // [num_layers]
+  LayerNormWeights final_norm;              // pre-norm models only, else empty
   ClassifierWeights classifier;
 };
 
@@ -25,6 +26,7 @@ struct AttentionMaps {
   int num_heads = 0;
   int length = 0;
   std::vector<float> data;
+  std::vector<float> pooling;  // [length] the attention-pooling weights, for models that pool by attention
 
   float at(int layer, int head, int query, int key) const {
     return data[((static_cast<size_t>(layer) * num_heads + head) * length + query) * length + key];

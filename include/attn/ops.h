@@ -31,6 +31,9 @@ void layer_norm(float* x, int rows, int dim, const float* gamma, const float* be
 // x = max(x, 0), elementwise.
 void relu(float* x, size_t n);
 
+// x = 0.5 x (1 + erf(x / sqrt(2))), elementwise: the exact GELU, as torch.nn.functional.gelu computes it.
+void gelu(float* x, size_t n);
+
 // y += x, elementwise.
 void add_inplace(float* y, const float* x, size_t n);
 

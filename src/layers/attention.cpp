@@ -1,10 +1,27 @@
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "attn/layers.h"
 #include "attn/ops.h"
 
 namespace attn {
+namespace {
+
+// Additive (Bahdanau) scores of one head: S[i][j] = v · tanh(q[i] + k[j]); q and k rows have stride `stride`.
+void additive_scores(const float* q, const float* k, const float* v, int n, int d_head, int stride, float* scores) {
+  for (int i = 0; i < n; ++i) {
+    const float* qi = q + static_cast<size_t>(i) * stride;
+    for (int j = 0; j < n; ++j) {
+      const float* kj = k + static_cast<size_t>(j) * stride;
+      float sum = 0.0f;
+      for (int t = 0; t < d_head; ++t) sum += v[t] * std::tanh(qi[t] + kj[t]);
+      scores[static_cast<size_t>(i) * n + j] = sum;
+    }
+  }
+}
+
+}  // namespace
 
 void self_attention(const AttentionWeights& weights, const ModelConfig& config, const float* x,
                     const BatchLayout& layout, Workspace& work, float* out, float* const* attention_sinks) {
@@ -18,7 +35,9 @@ void self_attention(const AttentionWeights& weights, const ModelConfig& config, 
   // [rows, 3d]: one GEMM for the query, key and value projections of every token of every input.
   ops::linear(x, rows, d, weights.qkv_weight.data(), weights.qkv_bias.data(), qkv_stride, work.qkv.data());
 
-  const float scale = 1.0f / std::sqrt(static_cast<float>(d_head));
+  const float scale = config.attention_score == AttentionScore::ScaledDot
+                          ? 1.0f / std::sqrt(static_cast<float>(d_head))
+                          : 1.0f;
   for (int b = 0; b < layout.size(); ++b) {
     const int n = layout.lengths[b];
     const float* qkv = work.qkv.data() + static_cast<size_t>(layout.offsets[b]) * qkv_stride;
@@ -31,8 +50,19 @@ void self_attention(const AttentionWeights& weights, const ModelConfig& config, 
       const float* k = qkv + d + h * d_head;      // [n, d_head], row stride 3d
       const float* v = qkv + 2 * d + h * d_head;  // [n, d_head], row stride 3d
       float* scores = sink != nullptr ? sink + static_cast<size_t>(h) * n * n : work.scores.data();  // [n, n]
-      ops::gemm(false, true, n, n, d_head, scale, q, qkv_stride, k, qkv_stride, 0.0f, scores, n);
-      for (int i = 0; i < n; ++i) ops::softmax(scores + static_cast<size_t>(i) * n, n);
+      if (config.attention_score == AttentionScore::Additive) {
+        additive_scores(q, k, weights.additive_v.data() + static_cast<size_t>(h) * d_head, n, d_head, qkv_stride,
+                        scores);
+      } else {
+        ops::gemm(false, true, n, n, d_head, scale, q, qkv_stride, k, qkv_stride, 0.0f, scores, n);
+      }
+      for (int i = 0; i < n; ++i) {
+        float* row = scores + static_cast<size_t>(i) * n;
+        // Causal: query i sees keys 0..i; the later keys get weight exactly 0 (the -inf of the mask).
+        const int visible = config.causal ? i + 1 : n;
+        ops::softmax(row, visible);
+        std::fill(row + visible, row + n, 0.0f);
+      }
       // context[:, head h] = A v_h, [n, d_head] written into the concatenated [n, d] layout.
       ops::gemm(false, false, n, d_head, n, 1.0f, scores, n, v, qkv_stride, 0.0f, context + h * d_head, d);
     }

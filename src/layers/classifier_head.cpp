@@ -1,18 +1,51 @@
+#include <algorithm>
+#include <cmath>
+
 #include "attn/layers.h"
 #include "attn/ops.h"
 
 namespace attn {
+namespace {
+
+// Attention pooling of one input's n states [n, d]: w = softmax(x u / sqrt(d)), pooled = sum_i w[i] x[i].
+void attention_pool(const float* states, int n, int d, const float* query, float* pooled, float* weights) {
+  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+  ops::gemm(false, false, n, 1, d, scale, states, d, query, 1, 0.0f, weights, 1);  // [n, 1] = x u
+  ops::softmax(weights, n);
+  ops::gemm(true, false, 1, d, n, 1.0f, weights, 1, states, d, 0.0f, pooled, d);  // [1, d] = w^T x
+}
+
+}  // namespace
 
 void pool_and_classify(const ClassifierWeights& weights, const ModelConfig& config, const BatchLayout& layout,
-                       Workspace& work, float* logits) {
+                       Workspace& work, float* logits, float* const* pooling_sinks) {
   const int d = config.d_model;
   work.pooled.assign(static_cast<size_t>(layout.size()) * d, 0.0f);
   for (int b = 0; b < layout.size(); ++b) {
     float* pooled = work.pooled.data() + static_cast<size_t>(b) * d;
     const int n = layout.lengths[b];
-    for (int i = 0; i < n; ++i) ops::add_inplace(pooled, work.states.data() + static_cast<size_t>(layout.offsets[b] + i) * d, d);
-    const float inv_n = 1.0f / static_cast<float>(n);
-    for (int j = 0; j < d; ++j) pooled[j] *= inv_n;
+    const float* states = work.states.data() + static_cast<size_t>(layout.offsets[b]) * d;  // [n, d]
+    switch (config.pooling) {
+      case Pooling::Mean: {
+        for (int i = 0; i < n; ++i) ops::add_inplace(pooled, states + static_cast<size_t>(i) * d, d);
+        const float inv_n = 1.0f / static_cast<float>(n);
+        for (int j = 0; j < d; ++j) pooled[j] *= inv_n;
+        break;
+      }
+      case Pooling::Max:
+        std::copy(states, states + d, pooled);
+        for (int i = 1; i < n; ++i)
+          for (int j = 0; j < d; ++j) pooled[j] = std::max(pooled[j], states[static_cast<size_t>(i) * d + j]);
+        break;
+      case Pooling::First: std::copy(states, states + d, pooled); break;
+      case Pooling::Last: std::copy(states + static_cast<size_t>(n - 1) * d, states + static_cast<size_t>(n) * d, pooled); break;
+      case Pooling::Attention: {
+        float* sink = pooling_sinks != nullptr ? pooling_sinks[b] : nullptr;
+        if (work.scores.size() < static_cast<size_t>(n)) work.scores.resize(n);
+        attention_pool(states, n, d, weights.pooling_query.data(), pooled, sink != nullptr ? sink : work.scores.data());
+        break;
+      }
+    }
   }
   ops::linear(work.pooled.data(), layout.size(), d, weights.weight.data(), weights.bias.data(), config.num_labels,
               logits);

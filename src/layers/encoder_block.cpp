@@ -2,23 +2,39 @@
 #include "attn/ops.h"
 
 namespace attn {
+namespace {
+
+void norm(const LayerNormWeights& w, const ModelConfig& config, float* x, int rows) {
+  ops::layer_norm(x, rows, config.d_model, w.gamma.data(), w.beta.data(), config.layer_norm_eps);
+}
+
+}  // namespace
 
 void encoder_block(const EncoderBlockWeights& weights, const ModelConfig& config, const BatchLayout& layout,
                    Workspace& work, float* const* attention_sinks) {
   const int rows = layout.total_tokens;
-  const int d = config.d_model;
-  const size_t size = static_cast<size_t>(rows) * d;
+  const size_t size = static_cast<size_t>(rows) * config.d_model;
   work.sublayer.resize(size);
   float* x = work.states.data();
 
-  self_attention(weights.attention, config, x, layout, work, work.sublayer.data(), attention_sinks);
+  if (config.norm_placement == NormPlacement::Post) {
+    self_attention(weights.attention, config, x, layout, work, work.sublayer.data(), attention_sinks);
+    ops::add_inplace(x, work.sublayer.data(), size);
+    norm(weights.attention_norm, config, x, rows);
+    feed_forward(weights.ffn, config, x, rows, work, work.sublayer.data());
+    ops::add_inplace(x, work.sublayer.data(), size);
+    norm(weights.ffn_norm, config, x, rows);
+    return;
+  }
+  // Pre-norm: each sublayer reads a normalised copy; the residual stream x itself is never normalised here.
+  work.normed.assign(x, x + size);
+  norm(weights.attention_norm, config, work.normed.data(), rows);
+  self_attention(weights.attention, config, work.normed.data(), layout, work, work.sublayer.data(), attention_sinks);
   ops::add_inplace(x, work.sublayer.data(), size);
-  ops::layer_norm(x, rows, d, weights.attention_norm.gamma.data(), weights.attention_norm.beta.data(),
-                  config.layer_norm_eps);
-
-  feed_forward(weights.ffn, config, x, rows, work, work.sublayer.data());
+  work.normed.assign(x, x + size);
+  norm(weights.ffn_norm, config, work.normed.data(), rows);
+  feed_forward(weights.ffn, config, work.normed.data(), rows, work, work.sublayer.data());
   ops::add_inplace(x, work.sublayer.data(), size);
-  ops::layer_norm(x, rows, d, weights.ffn_norm.gamma.data(), weights.ffn_norm.beta.data(), config.layer_norm_eps);
 }
 
 }  // namespace attn

@@ -28,12 +28,18 @@ int parse_dimension(const JsonReader& config, const char* key, int64_t min_value
   return static_cast<int>(value);
 }
 
-constexpr std::pair<const char*, NormPlacement> kNormPlacements[] = {{"post", NormPlacement::Post}};
-constexpr std::pair<const char*, Activation> kActivations[] = {{"relu", Activation::Relu}};
+constexpr std::pair<const char*, NormPlacement> kNormPlacements[] = {{"post", NormPlacement::Post},
+                                                                     {"pre", NormPlacement::Pre}};
+constexpr std::pair<const char*, Activation> kActivations[] = {{"relu", Activation::Relu}, {"gelu", Activation::Gelu}};
 constexpr std::pair<const char*, PositionalEncoding> kPositionalEncodings[] = {
-    {"sinusoidal", PositionalEncoding::Sinusoidal}};
-constexpr std::pair<const char*, AttentionScore> kAttentionScores[] = {{"scaled_dot", AttentionScore::ScaledDot}};
-constexpr std::pair<const char*, Pooling> kPoolings[] = {{"mean", Pooling::Mean}};
+    {"sinusoidal", PositionalEncoding::Sinusoidal}, {"learned", PositionalEncoding::Learned}};
+constexpr std::pair<const char*, AttentionScore> kAttentionScores[] = {
+    {"scaled_dot", AttentionScore::ScaledDot}, {"dot", AttentionScore::Dot}, {"additive", AttentionScore::Additive}};
+constexpr std::pair<const char*, Pooling> kPoolings[] = {{"mean", Pooling::Mean},
+                                                         {"max", Pooling::Max},
+                                                         {"first", Pooling::First},
+                                                         {"last", Pooling::Last},
+                                                         {"attention", Pooling::Attention}};
 
 template <typename Enum, size_t N>
 const char* name_of(Enum value, const std::pair<const char*, Enum> (&choices)[N]) {
@@ -68,7 +74,6 @@ ModelConfig parse_config(const nlohmann::json& node, const std::string& where) {
   c.positional_encoding = parse_choice(config, "positional_encoding", kPositionalEncodings);
   c.attention_score = parse_choice(config, "attention_score", kAttentionScores);
   c.causal = config.boolean("causal");
-  if (c.causal) config.fail("causal", "true is not supported (supported: false)");
   c.pooling = parse_choice(config, "pooling", kPoolings);
   return c;
 }

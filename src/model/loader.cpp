@@ -130,7 +130,18 @@ std::vector<ExpectedTensor> expected_tensors(const ModelConfig& c, ModelWeights&
     list.push_back({p + "ffn.linear2.bias", {d}, &layer.ffn.linear2_bias});
     list.push_back({p + "ffn_norm.weight", {d}, &layer.ffn_norm.gamma});
     list.push_back({p + "ffn_norm.bias", {d}, &layer.ffn_norm.beta});
+    if (c.attention_score == AttentionScore::Additive) {
+      list.push_back({p + "attention.additive_v", {c.num_heads, d / c.num_heads}, &layer.attention.additive_v});
+    }
   }
+  if (c.positional_encoding == PositionalEncoding::Learned) {
+    list.push_back({"position_embedding.weight", {c.max_length, d}, &w.embedding.positions});
+  }
+  if (c.norm_placement == NormPlacement::Pre) {
+    list.push_back({"final_norm.weight", {d}, &w.final_norm.gamma});
+    list.push_back({"final_norm.bias", {d}, &w.final_norm.beta});
+  }
+  if (c.pooling == Pooling::Attention) list.push_back({"pooling.query", {d}, &w.classifier.pooling_query});
   list.push_back({"classifier.weight", {c.num_labels, d}, &w.classifier.weight});
   list.push_back({"classifier.bias", {c.num_labels}, &w.classifier.bias});
   return list;

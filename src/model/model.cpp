@@ -15,16 +15,21 @@ Model::Model(std::string source, ModelConfig config, Tokenizer tokenizer, std::v
       tokenizer_(std::move(tokenizer)),
       labels_(std::move(labels)),
       weights_(std::move(weights)),
-      positions_(sinusoidal_positions(config.max_length, config.d_model)) {}
+      positions_(config.positional_encoding == PositionalEncoding::Learned
+                     ? weights_.embedding.positions
+                     : sinusoidal_positions(config.max_length, config.d_model)) {}
 
 size_t Model::parameter_count() const {
-  size_t count = weights_.embedding.table.size() + weights_.classifier.weight.size() + weights_.classifier.bias.size();
+  size_t count = weights_.embedding.table.size() + weights_.embedding.positions.size() +
+                 weights_.final_norm.gamma.size() + weights_.final_norm.beta.size() +
+                 weights_.classifier.weight.size() + weights_.classifier.bias.size() +
+                 weights_.classifier.pooling_query.size();
   for (const auto& layer : weights_.layers) {
     count += layer.attention.qkv_weight.size() + layer.attention.qkv_bias.size() +
              layer.attention.output_weight.size() + layer.attention.output_bias.size() +
              layer.attention_norm.gamma.size() + layer.attention_norm.beta.size() + layer.ffn.linear1_weight.size() +
              layer.ffn.linear1_bias.size() + layer.ffn.linear2_weight.size() + layer.ffn.linear2_bias.size() +
-             layer.ffn_norm.gamma.size() + layer.ffn_norm.beta.size();
+             layer.ffn_norm.gamma.size() + layer.ffn_norm.beta.size() + layer.attention.additive_v.size();
   }
   return count;
 }
@@ -69,6 +74,7 @@ std::vector<Prediction> Model::predict(const std::vector<const Encoding*>& batch
       maps.num_heads = config_.num_heads;
       maps.length = layout.lengths[b];
       maps.data.resize(static_cast<size_t>(maps.num_layers) * maps.num_heads * maps.length * maps.length);
+      if (config_.pooling == Pooling::Attention) maps.pooling.resize(maps.length);
     }
     sinks.resize(batch.size());
   }
@@ -79,9 +85,19 @@ std::vector<Prediction> Model::predict(const std::vector<const Encoding*>& batch
     encoder_block(weights_.layers[l], config_, layout, work, attention != nullptr ? sinks.data() : nullptr);
   }
 
+  if (config_.norm_placement == NormPlacement::Pre) {
+    ops::layer_norm(work.states.data(), layout.total_tokens, d, weights_.final_norm.gamma.data(),
+                    weights_.final_norm.beta.data(), config_.layer_norm_eps);
+  }
+
   const int num_labels = config_.num_labels;
   std::vector<float> logits(static_cast<size_t>(layout.size()) * num_labels);
-  pool_and_classify(weights_.classifier, config_, layout, work, logits.data());
+  std::vector<float*> pooling_sinks;
+  if (attention != nullptr && config_.pooling == Pooling::Attention) {
+    for (auto& maps : *attention) pooling_sinks.push_back(maps.pooling.data());
+  }
+  pool_and_classify(weights_.classifier, config_, layout, work, logits.data(),
+                    pooling_sinks.empty() ? nullptr : pooling_sinks.data());
 
   std::vector<Prediction> predictions(batch.size());
   for (int b = 0; b < layout.size(); ++b) {

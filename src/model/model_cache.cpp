@@ -20,7 +20,7 @@ namespace attn {
 namespace {
 
 constexpr char kMagic[8] = {'A', 'T', 'T', 'N', 'C', 'A', 'C', 'H'};
-constexpr uint32_t kCacheVersion = 1;  // bump whenever the layout below or the meaning of a model field changes
+constexpr uint32_t kCacheVersion = 2;  // bump whenever the layout below or the meaning of a model field changes
 
 // Identity of the JSON file a cache entry was made from.
 struct SourceStamp {
@@ -117,7 +117,10 @@ class Reader {
 // Every tensor in one fixed order, with its expected element count: the single list both directions use.
 void for_each_tensor(const ModelConfig& c, ModelWeights& w, const std::function<void(std::vector<float>&, size_t)>& f) {
   const size_t d = c.d_model, ff = c.ffn_dim, v = c.vocab_size, labels = c.num_labels;
+  const size_t heads = c.num_heads, max_length = c.max_length;
+  auto optional = [&](bool present, std::vector<float>& t, size_t count) { f(t, present ? count : 0); };
   f(w.embedding.table, v * d);
+  optional(c.positional_encoding == PositionalEncoding::Learned, w.embedding.positions, max_length * d);
   for (auto& layer : w.layers) {
     f(layer.attention.qkv_weight, 3 * d * d);
     f(layer.attention.qkv_bias, 3 * d);
@@ -131,7 +134,11 @@ void for_each_tensor(const ModelConfig& c, ModelWeights& w, const std::function<
     f(layer.ffn.linear2_bias, d);
     f(layer.ffn_norm.gamma, d);
     f(layer.ffn_norm.beta, d);
+    optional(c.attention_score == AttentionScore::Additive, layer.attention.additive_v, heads * (d / heads));
   }
+  optional(c.norm_placement == NormPlacement::Pre, w.final_norm.gamma, d);
+  optional(c.norm_placement == NormPlacement::Pre, w.final_norm.beta, d);
+  optional(c.pooling == Pooling::Attention, w.classifier.pooling_query, d);
   f(w.classifier.weight, labels * d);
   f(w.classifier.bias, labels);
 }

@@ -38,6 +38,11 @@ void relu(float* x, size_t n) {
   for (size_t i = 0; i < n; ++i) x[i] = std::max(x[i], 0.0f);
 }
 
+void gelu(float* x, size_t n) {
+  constexpr float kInvSqrt2 = 0.70710678118654752f;
+  for (size_t i = 0; i < n; ++i) x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * kInvSqrt2));
+}
+
 void add_inplace(float* y, const float* x, size_t n) {
   for (size_t i = 0; i < n; ++i) y[i] += x[i];
 }
