@@ -155,6 +155,28 @@ check "interrupted run leaves the previous output file" test "$(cat "$WORK/kept.
 check "interrupted run leaves no attention file" test ! -e "$WORK/att2.json"
 check "interrupted run leaves no temporary files" test -z "$(ls "$WORK" | grep tmp-)"
 
+# --- eval: metrics agree with classify's own predictions; bad lines are counted, not fatal
+printf 'sentence\tlabel\nThe movie was great fun!\tpos\nI hated it.\tneg\nit is okay\tneu\ngood\t2\nno tab here\nbad\tmaybe\n' >"$WORK/labelled.tsv"
+run_attn --model "$TINY" eval -i "$WORK/labelled.tsv" --header --format json
+expect_code "eval with bad lines exits 5" 5; expect_err "eval names the unknown label" 'unknown label "maybe"'
+expect_err "eval names the line without a tab" "labelled.tsv:6: no tab"
+cp "$WORK/out" "$WORK/eval.json"
+run_attn --model "$TINY" classify --format jsonl "The movie was great fun!" "I hated it." "it is okay" "good"
+check "eval accuracy and confusion matrix match classify" "$PY" -c "
+import json, sys
+e = json.load(open('$WORK/eval.json'))
+preds = [json.loads(l)['label'] for l in open('$WORK/out')]
+truth = ['pos', 'neg', 'neu', 'pos']
+labels = e['labels']
+assert e['inputs'] == 4 and e['skipped'] == 2, e
+assert abs(e['accuracy'] - sum(p == t for p, t in zip(preds, truth)) / 4) < 1e-12, (e['accuracy'], preds)
+m = [[0] * 3 for _ in range(3)]
+for p, t in zip(preds, truth): m[labels.index(t)][labels.index(p)] += 1
+assert e['confusion_matrix'] == m, (e['confusion_matrix'], m)
+"
+printf '1 good\n0 bad\n' | "$ATTN" --model "$TINY" eval --data-format label-space-text --label-map 0=neg,1=pos >"$WORK/out" 2>"$WORK/err"; code=$?
+expect_code "eval from stdin with a label map" 0; expect_out "eval text report" "confusion matrix"
+
 # --- models: missing, malformed, env override, info
 run_attn --model "$WORK/none.json" classify good
 expect_code "missing model exits 3" 3; expect_err "missing model named" "none.json: cannot open model file"

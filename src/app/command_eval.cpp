@@ -1,0 +1,232 @@
+// attn eval: accuracy, macro-F1, per-label precision / recall / F1 and the confusion matrix on labelled data.
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <optional>
+
+#include "attn/metrics.h"
+#include "cli.h"
+#include "exit_codes.h"
+#include "file_io.h"
+#include "inputs.h"
+
+namespace attn::app {
+namespace {
+
+// How a labelled line is laid out, after the shipped data sets: GLUE SST-2 (`text<TAB>label`), the SMS Spam
+// Collection (`label<TAB>text`), and Kim's SST-2 and TREC-style files (`label<SPACE>text`).
+enum class DataFormat { TextTabLabel, LabelTabText, LabelSpaceText };
+
+const std::map<std::string, DataFormat> kDataFormats = {{"text-tab-label", DataFormat::TextTabLabel},
+                                                       {"label-tab-text", DataFormat::LabelTabText},
+                                                       {"label-space-text", DataFormat::LabelSpaceText}};
+
+struct EvalOptions {
+  std::vector<std::string> input_files;
+  DataFormat data_format = DataFormat::TextTabLabel;
+  bool header = false;
+  std::map<std::string, std::string> label_map;  // data set label -> model label
+  OutputFormat format = OutputFormat::Text;
+  size_t batch_size = 64;
+};
+
+struct LabelledLine {
+  std::string text;
+  std::string label;
+};
+
+// Splits one line by the data format; nullopt (with `error` set) when the separator is missing.
+std::optional<LabelledLine> split_line(const std::string& line, DataFormat format, std::string& error) {
+  const char separator = format == DataFormat::LabelSpaceText ? ' ' : '\t';
+  const size_t at = format == DataFormat::TextTabLabel ? line.rfind(separator) : line.find(separator);
+  if (at == std::string::npos) {
+    error = std::string("no ") + (separator == ' ' ? "space" : "tab") + " separating the label from the text";
+    return std::nullopt;
+  }
+  if (format == DataFormat::TextTabLabel) return LabelledLine{line.substr(0, at), line.substr(at + 1)};
+  return LabelledLine{line.substr(at + 1), line.substr(0, at)};
+}
+
+// The model label index of a data set label: through --label-map, else by name, else as an index (0, 1, ...).
+std::optional<int> resolve_label(const std::string& raw, const Model& model, const EvalOptions& o) {
+  std::string label = raw;
+  if (auto it = o.label_map.find(raw); it != o.label_map.end()) label = it->second;
+  const auto& labels = model.labels();
+  for (size_t i = 0; i < labels.size(); ++i)
+    if (labels[i] == label) return static_cast<int>(i);
+  if (o.label_map.empty() && !label.empty() && label.find_first_not_of("0123456789") == std::string::npos &&
+      label.size() < 6) {
+    const int index = std::stoi(label);
+    if (index < static_cast<int>(labels.size())) return index;
+  }
+  return std::nullopt;
+}
+
+std::string percent(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.2f", 100.0 * value);
+  return buffer;
+}
+
+std::string report_text(const ConfusionMatrix& m, const Model& model, size_t skipped) {
+  const auto& labels = model.labels();
+  size_t width = 10;
+  for (const auto& l : labels) width = std::max(width, l.size() + 2);
+  auto pad = [&](const std::string& s) { return s + std::string(width > s.size() ? width - s.size() : 1, ' '); };
+  std::string out = "inputs     " + std::to_string(m.total()) + (skipped ? " (" + std::to_string(skipped) + " bad lines skipped)" : "") + "\n";
+  out += "accuracy   " + percent(m.accuracy()) + "%\n";
+  out += "macro-F1   " + percent(m.macro_f1()) + "%\n\n";
+  out += pad("label") + "precision  recall  F1      support\n";
+  for (size_t i = 0; i < labels.size(); ++i) {
+    const int l = static_cast<int>(i);
+    char row[96];
+    std::snprintf(row, sizeof row, "%-9s  %-6s  %-6s  %zu\n", percent(m.precision(l)).c_str(),
+                  percent(m.recall(l)).c_str(), percent(m.f1(l)).c_str(), m.support(l));
+    out += pad(labels[i]) + row;
+  }
+  out += "\nconfusion matrix (rows: true label, columns: predicted)\n" + pad("");
+  for (const auto& l : labels) out += pad(l);
+  out += "\n";
+  for (size_t t = 0; t < labels.size(); ++t) {
+    out += pad(labels[t]);
+    for (size_t p = 0; p < labels.size(); ++p) out += pad(std::to_string(m.counts()[t][p]));
+    out += "\n";
+  }
+  return out;
+}
+
+std::string report_json(const ConfusionMatrix& m, const Model& model, size_t skipped) {
+  nlohmann::ordered_json per_label = nlohmann::ordered_json::object();
+  for (size_t i = 0; i < model.labels().size(); ++i) {
+    const int l = static_cast<int>(i);
+    per_label[model.labels()[i]] = {
+        {"precision", m.precision(l)}, {"recall", m.recall(l)}, {"f1", m.f1(l)}, {"support", m.support(l)}};
+  }
+  const nlohmann::ordered_json j = {
+      {"model", model.source()},
+      {"inputs", m.total()},
+      {"skipped", skipped},
+      {"accuracy", m.accuracy()},
+      {"macro_f1", m.macro_f1()},
+      {"labels", model.labels()},
+      {"per_label", per_label},
+      {"confusion_matrix", m.counts()},
+  };
+  return j.dump(2) + "\n";
+}
+
+int run_eval(const Context& context, const EvalOptions& o) {
+  const Model model = load_model(context);
+  std::vector<InputSource> sources;
+  for (const auto& file : o.input_files) {
+    sources.push_back(file == "-" ? InputSource{InputSource::Kind::Stdin, "-"} : InputSource{InputSource::Kind::File, file});
+  }
+  if (sources.empty()) sources.push_back({InputSource::Kind::Stdin, "-"});
+  InputReader reader(std::move(sources));
+
+  ConfusionMatrix matrix(model.config().num_labels);
+  size_t skipped = 0;
+  Workspace work;
+  std::vector<Encoding> encodings;
+  std::vector<int> truths;
+  auto flush = [&] {
+    std::vector<const Encoding*> batch;
+    for (const auto& e : encodings) batch.push_back(&e);
+    const auto predictions = model.predict(batch, work);
+    for (size_t i = 0; i < predictions.size(); ++i) matrix.add(truths[i], predictions[i].label);
+    encodings.clear();
+    truths.clear();
+  };
+  auto bad_line = [&](const InputText& in, const std::string& what) {
+    // The first few are shown; all are counted in the report.
+    if (skipped++ < 10) spdlog::warn("{}:{}: {}", in.source, in.line, what);
+  };
+
+  InputText in;
+  while (reader.next(in)) {
+    if (interrupted()) throw Interrupted();
+    if (!in.error.empty()) {
+      bad_line(in, in.error);
+      continue;
+    }
+    if (o.header && in.line == 1) continue;
+    std::string error;
+    const auto parsed = split_line(in.text, o.data_format, error);
+    if (!parsed) {
+      bad_line(in, error);
+      continue;
+    }
+    const auto truth = resolve_label(parsed->label, model, o);
+    if (!truth) {
+      bad_line(in, "unknown label \"" + parsed->label + "\" (the model's labels are " +
+                       nlohmann::json(model.labels()).dump() + "; map others with --label-map)");
+      continue;
+    }
+    try {
+      encodings.push_back(model.encode(parsed->text));
+    } catch (const InputError& e) {
+      bad_line(in, e.what());
+      continue;
+    }
+    truths.push_back(*truth);
+    if (encodings.size() >= o.batch_size) flush();
+  }
+  flush();
+  if (skipped > 10) spdlog::warn("{} bad lines in all", skipped);
+
+  OutputSink out(STDOUT_FILENO, "stdout");
+  out.append(o.format == OutputFormat::Json ? report_json(matrix, model, skipped) : report_text(matrix, model, skipped));
+  out.flush();
+  if (reader.had_io_error()) return kExitIo;
+  return skipped > 0 ? kExitInputErrors : kExitOk;
+}
+
+}  // namespace
+
+void add_eval_command(CLI::App& app, Context& context) {
+  auto o = std::make_shared<EvalOptions>();
+  auto* eval = app.add_subcommand("eval", "Measure accuracy, macro-F1, per-label scores and the confusion matrix on labelled text");
+  eval->add_option("-i,--input", o->input_files, "Labelled data, one example per line (repeatable; - or none: stdin)")
+      ->type_name("FILE");
+  eval->add_option_function<std::string>(
+          "--data-format", [o](const std::string& name) { o->data_format = kDataFormats.at(name); },
+          "Line layout: text-tab-label (GLUE SST-2), label-tab-text (SMS Spam Collection) or label-space-text "
+          "(Kim's SST-2 files)")
+      ->check(CLI::IsMember({"text-tab-label", "label-tab-text", "label-space-text"}))
+      ->default_str("text-tab-label");
+  eval->add_flag("--header", o->header, "Skip the first line of each input (a column header)");
+  eval->add_option_function<std::vector<std::string>>(
+          "--label-map",
+          [o](const std::vector<std::string>& pairs) {
+            for (const auto& pair : pairs) {
+              const size_t eq = pair.find('=');
+              if (eq == std::string::npos || eq == 0 || eq + 1 == pair.size()) {
+                throw CLI::ValidationError("--label-map", "expected DATA=MODEL pairs, got \"" + pair + "\"");
+              }
+              o->label_map[pair.substr(0, eq)] = pair.substr(eq + 1);
+            }
+          },
+          "Data set labels to model labels, e.g. 0=negative,1=positive (default: labels that are model label "
+          "names, or label indices 0, 1, ...)")
+      ->delimiter(',');
+  eval->add_option_function<std::string>(
+          "-f,--format", [o](const std::string& name) { o->format = kFormatNames.at(name); }, "Report format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->default_str("text");
+  eval->footer(
+      "Examples:\n"
+      "  attn eval -i ../shared/data/sst2/kim2014/stsa.binary.test --data-format label-space-text\n"
+      "  attn eval -i ../shared/data/sst2/glue/dev.tsv --header --format json\n"
+      "  attn -m models/sms-spam.json eval -i SMSSpamCollection --data-format label-tab-text\n\n"
+      "Lines that cannot be used (no separator, an unknown label, no tokens) are counted, the first ten shown\n"
+      "on stderr, and the exit code is 5.\n\n" +
+      std::string(kExitCodesHelp));
+  eval->callback([&context, o] {
+    begin_command(context);
+    context.exit_code = run_eval(context, *o);
+  });
+}
+
+}  // namespace attn::app
