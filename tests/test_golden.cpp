@@ -57,6 +57,13 @@ void check_golden(const attn::Model& model, const json& golden) {
           for (int k = 0; k < m.length; ++k)
             worst = std::max(worst, std::abs(m.at(l, h, q, k) - attention[l][h][q][k].get<float>()));
     CHECK(worst <= kGoldenTolerance);
+    if (c.contains("pooling")) {
+      const auto pooling = c["pooling"].get<std::vector<float>>();
+      REQUIRE(m.pooling.size() == pooling.size());
+      for (size_t i = 0; i < pooling.size(); ++i) CHECK(m.pooling[i] == Approx(pooling[i]).margin(kGoldenTolerance));
+    } else {
+      CHECK(m.pooling.empty());
+    }
     encodings.push_back(std::move(e));
   }
 
@@ -133,4 +140,35 @@ TEST_CASE("tiny model matches PyTorch: tokens, logits, attention, batch", "[gold
 TEST_CASE("bundled SST-2 model matches PyTorch: tokens, logits, attention, batch", "[golden]") {
   const attn::Model model = attn::Model::load(ATTN_MODELS_DIR "/sst2-sentiment.json");
   check_golden(model, read_json(ATTN_FIXTURES_DIR "/sst2-golden.json"));
+}
+
+TEST_CASE("every architecture variant matches PyTorch: logits, attention, pooling weights, batch", "[golden]") {
+  // tools/make_variant_goldens.py: scores, masks, norm placement, activation, positions, pooling, heads 1 to 8.
+  const char* variants[] = {"dot-1head",
+                            "additive-4heads",
+                            "causal-last",
+                            "prenorm-8heads",
+                            "gelu",
+                            "learned-positions",
+                            "pool-max",
+                            "pool-first",
+                            "pool-attention-3heads",
+                            "combo-pre-gelu-learned-additive-causal-attention",
+                            "combo-pre-dot-causal-max",
+                            "combo-post-gelu-learned-first"};
+  for (const char* name : variants) {
+    SECTION(name) {
+      const std::string base = std::string(ATTN_FIXTURES_DIR "/variants/") + name;
+      const attn::Model model = attn::Model::load(base + "-model.json");
+      const json golden = read_json(base + "-golden.json");
+      const auto& config = golden["config"];
+      CHECK(to_string(model.config().attention_score) == config["attention_score"].get<std::string>());
+      CHECK(to_string(model.config().pooling) == config["pooling"].get<std::string>());
+      CHECK(to_string(model.config().norm_placement) == config["norm_placement"].get<std::string>());
+      CHECK(to_string(model.config().activation) == config["activation"].get<std::string>());
+      CHECK(to_string(model.config().positional_encoding) == config["positional_encoding"].get<std::string>());
+      CHECK(model.config().causal == config["causal"].get<bool>());
+      check_golden(model, golden);
+    }
+  }
 }

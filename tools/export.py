@@ -17,20 +17,13 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from attn_model import AttnClassifier  # noqa: E402
+from attn_model import DEFAULT_VARIANT, AttnClassifier  # noqa: E402
 from attn_tokenizer import Tokenizer  # noqa: E402
 
 FORMAT_VERSION = 1
 
-# Architecture keys that are fixed by attn_model.AttnClassifier.
-FIXED_CONFIG = {
-    'norm_placement': 'post',
-    'activation': 'relu',
-    'positional_encoding': 'sinusoidal',
-    'attention_score': 'scaled_dot',
-    'causal': False,
-    'pooling': 'mean',
-}
+# The architecture keys of `config` (docs/model-format.md); AttnClassifier takes each as a keyword argument.
+VARIANT_KEYS = tuple(DEFAULT_VARIANT)
 
 
 def float32_list(tensor):
@@ -48,6 +41,8 @@ def float32_list(tensor):
 def format_weights(model):
     """Named tensors in format-v1 naming and [out, in] layout: list of (name, tensor)."""
     out = [('embedding.weight', model.embedding.weight)]
+    if model.position_embedding is not None:
+        out.append(('position_embedding.weight', model.position_embedding.weight))
     d = model.config['d_model']
     for l, layer in enumerate(model.layers):
         attn = layer.self_attn
@@ -68,6 +63,12 @@ def format_weights(model):
             (p + 'ffn_norm.weight', layer.norm2.weight),
             (p + 'ffn_norm.bias', layer.norm2.bias),
         ]
+        if getattr(layer, 'additive_v', None) is not None:
+            out.append((p + 'attention.additive_v', layer.additive_v))  # [H, d_head]
+    if model.final_norm is not None:
+        out += [('final_norm.weight', model.final_norm.weight), ('final_norm.bias', model.final_norm.bias)]
+    if model.pooling_query is not None:
+        out.append(('pooling.query', model.pooling_query))
     out += [('classifier.weight', model.classifier.weight), ('classifier.bias', model.classifier.bias)]
     return out
 
@@ -75,8 +76,8 @@ def format_weights(model):
 def check_model(model):
     """Refuse models the format cannot describe (e.g. a layer built with other options)."""
     for l, layer in enumerate(model.layers):
-        if layer.norm_first:
-            raise ValueError(f'layer {l}: norm_first=True, format v1 needs post-norm')
+        if layer.norm_first != (model.config['norm_placement'] == 'pre'):
+            raise ValueError(f'layer {l}: norm_first={layer.norm_first} disagrees with the model config')
         if not layer.self_attn.batch_first or not layer.self_attn._qkv_same_embed_dim:
             raise ValueError(f'layer {l}: attention must be batch_first with one fused in_proj_weight')
         if layer.self_attn.in_proj_bias is None:
@@ -95,7 +96,7 @@ def build_document(model, tokenizer_spec, labels, metadata=None):
         raise ValueError(f'vocabulary has {len(tokenizer_spec["vocab"])} entries, embedding {cfg["vocab_size"]}')
     config = {k: cfg[k] for k in ('vocab_size', 'max_length', 'd_model', 'num_heads', 'num_layers', 'ffn_dim',
                                   'num_labels', 'layer_norm_eps')}
-    config.update(FIXED_CONFIG)
+    config.update({k: cfg[k] for k in VARIANT_KEYS})
     weights = [{'name': name, 'shape': list(t.shape), 'data': float32_list(t)} for name, t in format_weights(model)]
     return {
         'format_version': FORMAT_VERSION,
@@ -130,14 +131,11 @@ def model_from_document(doc, dropout=0.0):
     if doc.get('format_version') != FORMAT_VERSION:
         raise ValueError(f'format_version {doc.get("format_version")!r} is not {FORMAT_VERSION}')
     cfg = doc['config']
-    for key, value in FIXED_CONFIG.items():
-        if cfg[key] != value:
-            raise ValueError(f'config.{key}: {cfg[key]!r} is not supported (supported: {value!r})')
     tokenizer = Tokenizer(doc['tokenizer'])
     model = AttnClassifier(cfg['vocab_size'], cfg['num_labels'], d_model=cfg['d_model'],
                            num_heads=cfg['num_heads'], num_layers=cfg['num_layers'], ffn_dim=cfg['ffn_dim'],
                            max_length=cfg['max_length'], dropout=dropout, pad_id=tokenizer.pad_id,
-                           layer_norm_eps=cfg['layer_norm_eps'])
+                           layer_norm_eps=cfg['layer_norm_eps'], **{k: cfg[k] for k in VARIANT_KEYS})
     stored = {w['name']: w for w in doc['weights']}
     if len(stored) != len(doc['weights']):
         raise ValueError('duplicate weight names')

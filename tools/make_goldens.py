@@ -80,7 +80,7 @@ def golden_cases(model, tok, texts):
     for text in texts:
         tokens = tok.tokenize(text)
         ids = tok.encode(text, max_length)
-        logits, attention = run_with_attention(model, torch.tensor([ids]))
+        logits, attention, pooling = run_with_attention(model, torch.tensor([ids]), with_pooling=True)
         cases.append({
             'text': text,
             'tokens': tokens[:max_length],
@@ -91,6 +91,8 @@ def golden_cases(model, tok, texts):
             'probabilities': f32(softmax32(logits[0])),
             'attention': f32(attention[0]),  # [layer][head][query][key]
         })
+        if pooling is not None:
+            cases[-1]['pooling'] = f32(pooling[0])  # attention pooling weights over the tokens
         all_ids.append(ids)
     return cases, all_ids
 
