@@ -163,6 +163,11 @@ const std::vector<BadModel>& bad_models() {
       {"-Infinity literal in the config", replace("\"layer_norm_eps\":1e-06", "\"layer_norm_eps\":-Infinity"),
        "m.json: not valid JSON (at byte 120): [json.exception.parse_error.101] parse error at line 1, column 120: "
        "syntax error while parsing value - invalid number; expected digit after '-'; last read: '-I'"},
+      {"number beyond a double in data", replace("\"data\":[-0.25", "\"data\":[1e999"),
+       "m.json: number out of range: [json.exception.out_of_range.406] number overflow parsing '1e999'"},
+      {"negative number beyond a double in the config",
+       replace("\"layer_norm_eps\":1e-06", "\"layer_norm_eps\":-2.5e400"),
+       "m.json: number out of range: [json.exception.out_of_range.406] number overflow parsing '-2.5e400'"},
       {"quoted NaN in data", replace("\"data\":[-0.25", "\"data\":[\"NaN\""),
        "m.json: weights[0].data[0]: expected a number, got string"},
 

@@ -258,6 +258,9 @@ Model Model::parse(const std::string& json_text, const std::string& source) {
   } catch (const nlohmann::json::parse_error& e) {
     // e.byte is the 1-based position where parsing stopped.
     throw ModelError(source + ": not valid JSON (at byte " + std::to_string(e.byte) + "): " + e.what());
+  } catch (const nlohmann::json::out_of_range& e) {
+    // A number beyond the range of a double (1e999) is JSON syntax that the parser refuses this way.
+    throw ModelError(source + ": number out of range: " + e.what());
   }
   const JsonReader root(document, source, "");
   if (!document.is_object()) root.fail("", "expected a JSON object at the top level, got " + json_type_name(document));
