@@ -188,6 +188,14 @@ const std::vector<BadModel>& bad_models() {
        "m.json: format_version: expected a positive integer, got 18446744073709551615"},
       {"null format_version", edit([](json& m) { m["format_version"] = nullptr; }),
        "m.json: format_version: expected a positive integer, got null"},
+      {"format_version as an array", edit([](json& m) { m["format_version"] = {1}; }),
+       "m.json: format_version: expected a positive integer, got array"},
+      {"format_version nested a million arrays deep",
+       [] {
+         const size_t depth = 1000000;
+         return "{\"format_version\":" + std::string(depth, '[') + std::string(depth, ']') + "}";
+       },
+       "m.json: format_version: expected a positive integer, got array"},
 
       // --- sections
       {"unknown top-level key", edit([](json& m) { m["weigths"] = json::array(); }),

@@ -26,7 +26,9 @@ int check_format_version(const JsonReader& root) {
   if (!root.has("format_version")) root.fail("format_version", "missing (is this an attn model file?)");
   const auto& node = root.child("format_version").node();
   if (!node.is_number_integer() || node.get<int64_t>() < 1) {
-    root.fail("format_version", "expected a positive integer, got " + node.dump());
+    // Only a scalar is shown: dump() recurses, so a deeply nested array here would overflow the stack.
+    const std::string shown = node.is_primitive() ? node.dump() : json_type_name(node);
+    root.fail("format_version", "expected a positive integer, got " + shown);
   }
   const int64_t version = node.get<int64_t>();
   if (version > kFormatVersion) {
