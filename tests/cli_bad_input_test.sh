@@ -333,6 +333,31 @@ else
   echo "50 MB line: peak RSS $((rss_kb / 1024)) MB"
   check "50 MB line: peak RSS $((rss_kb / 1024)) MB under 400 MB" test "$rss_kb" -lt 409600
 fi
+# Many long lines: a batch ends at 1 MiB of text as well as at --batch-size lines, so 32 lines of 3 MB use about
+# the memory of one (32 such lines in one batch held over 300 MB).
+"$PY" -c "import sys; sys.stdout.buffer.write(b'good film ' * 300000 + b'\n')" >"$WORK/long1.txt"
+for _ in $(seq 32); do cat "$WORK/long1.txt"; done >"$WORK/long32.txt"
+if [ "$BUILD_KIND" = sanitized ]; then
+  skip "32 long lines: a sanitizer build, where memory is not the program's own"
+elif [ ! -x /usr/bin/time ]; then
+  skip "32 long lines: /usr/bin/time is not installed"
+else
+  /usr/bin/time -f '%M' -o "$WORK/rss1" "$ATTN" --model "$TINY" classify --threads 2 -i "$WORK/long1.txt" \
+    >"$WORK/out" 2>"$WORK/err"
+  /usr/bin/time -f '%M' -o "$WORK/rss32" "$ATTN" --model "$TINY" classify --threads 2 --format jsonl \
+    -i "$WORK/long32.txt" >"$WORK/out" 2>"$WORK/err"
+  code=$?
+  expect_code "32 long lines exit 0" 0
+  check "32 long lines: 32 truncated records" py "$PRELUDE
+r = one_record_per_line(sys.argv[2], 32)
+assert all(x['truncated'] for x in r)
+" "$WORK/long32.txt"
+  rss1=$(cat "$WORK/rss1") rss32=$(cat "$WORK/rss32")
+  echo "3 MB lines: peak RSS $((rss1 / 1024)) MB for one, $((rss32 / 1024)) MB for 32"
+  check "32 long lines: peak RSS $((rss32 / 1024)) MB within 100 MB of one line's $((rss1 / 1024)) MB" \
+    test "$rss32" -lt $((rss1 + 102400))
+fi
+
 # A single word of 10 MB: longer than max_word_chars, so one unknown token.
 "$PY" -c "import sys; sys.stdout.buffer.write(b'a' * 10000000 + b'\ngood\n')" >"$WORK/word.txt"
 classify -i "$WORK/word.txt"

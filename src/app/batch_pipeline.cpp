@@ -15,7 +15,12 @@ namespace {
 struct Batch {
   size_t sequence = 0;
   std::vector<InputText> inputs;
+  size_t text_bytes = 0;
 };
+
+// A batch also ends once it holds this much text, so that long lines do not multiply the memory of the batches
+// in flight: 32 lines of 50 MB would otherwise be 1.6 GB of text (and more in token ids) per batch.
+constexpr size_t kMaxBatchTextBytes = size_t{1} << 20;
 
 struct FormattedBatch {
   std::vector<std::string> records;
@@ -164,8 +169,9 @@ PipelineResult run_pipeline(const Model& model, InputReader& reader, RecordWrite
     };
     while (reader.next(input)) {
       if (interrupted()) throw Interrupted();
+      batch.text_bytes += input.text.size();
       batch.inputs.push_back(std::move(input));
-      if (batch.inputs.size() >= batch_size) submit();
+      if (batch.inputs.size() >= batch_size || batch.text_bytes >= kMaxBatchTextBytes) submit();
     }
     if (!batch.inputs.empty()) submit();
     while (next_to_write < submitted) {

@@ -1,9 +1,10 @@
 #pragma once
 // Classifies a stream of inputs with a pool of worker threads and writes every record in input order.
 //
-// The reading thread cuts the input into batches of batch_size lines; each worker tokenizes a batch, runs it
-// through the model with its own Workspace, and formats its records; the reading thread writes finished batches
-// strictly in order. At most 2 * threads batches are in flight, so memory stays flat however long the input.
+// The reading thread cuts the input into batches of batch_size lines, or fewer once they hold 1 MiB of text;
+// each worker tokenizes a batch, runs it through the model with its own Workspace, and formats its records; the
+// reading thread writes finished batches strictly in order. At most 2 * threads batches are in flight, so memory
+// stays flat however long the input, and however long its lines.
 #include <cstddef>
 
 #include "attn/model.h"
