@@ -1,0 +1,57 @@
+#pragma once
+// What to do with a text that has more tokens than the model's max_length (docs/long-texts.md).
+#include <cstddef>
+#include <string_view>
+#include <vector>
+
+#include "attn/model.h"
+
+namespace attn {
+
+enum class LongTextPolicy {
+  KeepStart,  // the first max_length tokens (the default, and attn's behaviour before there was a choice)
+  KeepEnd,    // the last max_length tokens
+  KeepEnds,   // the first ceil(max_length/2) and the last floor(max_length/2) tokens
+  Window,     // every token: windows of max_length tokens, `stride` apart, the last one ending on the text's end
+};
+enum class WindowCombine { Mean, Max };
+
+struct LongTextOptions {
+  LongTextPolicy policy = LongTextPolicy::KeepStart;
+  size_t stride = 0;  // Window only: tokens between window starts, 1..max_length; 0 means max_length / 2
+  WindowCombine combine = WindowCombine::Mean;
+};
+
+// One input after tokenization and the long-text policy.
+struct LongTextEncoding {
+  LongTextPolicy policy = LongTextPolicy::KeepStart;
+  // What the output record describes: the tokens kept by a truncating policy, or every token of the text
+  // (not truncated) for Window.
+  Encoding encoding;
+  // Window over a long text only: the windows, each max_length tokens, and where each starts in `encoding`.
+  std::vector<Encoding> windows;
+  std::vector<size_t> window_starts;
+
+  // True when the text had more tokens than max_length, so the policy changed something.
+  bool applied = false;
+
+  bool windowed() const { return !windows.empty(); }
+  size_t num_windows() const { return windows.empty() ? 1 : windows.size(); }
+  // The encodings to run through the model: `encoding` itself, or every window.
+  std::vector<const Encoding*> parts() const;
+};
+
+// Tokenizes `text` and applies the policy. Throws what Tokenizer::encode throws (InvalidUtf8Error, InputError).
+LongTextEncoding encode_long_text(const Model& model, std::string_view text, const LongTextOptions& options);
+
+// The prediction for a whole text from its windows' predictions: the mean of their probabilities, or per label
+// the maximum over windows, renormalised to sum to 1. Logits become the log of the combined probabilities.
+Prediction combine_windows(const std::vector<const Prediction*>& windows, WindowCombine combine);
+
+// The window starts for n tokens: 0, stride, 2*stride, ... and a last window ending exactly at n.
+std::vector<size_t> window_starts(size_t num_tokens, size_t window, size_t stride);
+
+const char* to_string(LongTextPolicy policy);  // "keep-start", "keep-end", "keep-ends", "window"
+const char* to_string(WindowCombine combine);  // "mean", "max"
+
+}  // namespace attn

@@ -1,0 +1,121 @@
+#include "attn/long_text.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+namespace attn {
+namespace {
+
+// The tokens [begin, end) of a whole-text encoding; num_tokens_before_truncation stays the whole text's.
+void append_slice(const Encoding& whole, size_t begin, size_t end, Encoding& out) {
+  out.ids.insert(out.ids.end(), whole.ids.begin() + begin, whole.ids.begin() + end);
+  out.tokens.insert(out.tokens.end(), whole.tokens.begin() + begin, whole.tokens.begin() + end);
+  out.num_tokens_before_truncation = whole.ids.size();
+}
+
+}  // namespace
+
+std::vector<const Encoding*> LongTextEncoding::parts() const {
+  std::vector<const Encoding*> out;
+  if (windows.empty()) {
+    out.push_back(&encoding);
+  } else {
+    for (const auto& window : windows) out.push_back(&window);
+  }
+  return out;
+}
+
+std::vector<size_t> window_starts(size_t num_tokens, size_t window, size_t stride) {
+  if (window == 0 || stride == 0) throw std::invalid_argument("window_starts: window and stride must be > 0");
+  std::vector<size_t> starts = {0};
+  if (num_tokens <= window) return starts;
+  while (starts.back() + window < num_tokens) starts.push_back(std::min(starts.back() + stride, num_tokens - window));
+  return starts;
+}
+
+LongTextEncoding encode_long_text(const Model& model, std::string_view text, const LongTextOptions& options) {
+  const size_t max_length = static_cast<size_t>(model.config().max_length);
+  LongTextEncoding out;
+  out.policy = options.policy;
+  if (options.policy == LongTextPolicy::KeepStart) {
+    out.encoding = model.encode(text);  // exactly the encoding attn always made
+    out.applied = out.encoding.truncated();
+    return out;
+  }
+  Encoding whole = model.tokenizer().encode(text, std::numeric_limits<size_t>::max());
+  const size_t n = whole.ids.size();
+  out.applied = n > max_length;
+  if (!out.applied) {
+    out.encoding = std::move(whole);
+    return out;
+  }
+  switch (options.policy) {
+    case LongTextPolicy::KeepStart:
+      break;
+    case LongTextPolicy::KeepEnd:
+      append_slice(whole, n - max_length, n, out.encoding);
+      break;
+    case LongTextPolicy::KeepEnds: {
+      const size_t head = (max_length + 1) / 2;
+      append_slice(whole, 0, head, out.encoding);
+      append_slice(whole, n - (max_length - head), n, out.encoding);
+      break;
+    }
+    case LongTextPolicy::Window: {
+      const size_t stride = options.stride == 0 ? std::max<size_t>(1, max_length / 2) : options.stride;
+      if (stride > max_length) {
+        throw std::invalid_argument("encode_long_text: stride " + std::to_string(stride) + " exceeds max_length " +
+                                    std::to_string(max_length));
+      }
+      out.window_starts = window_starts(n, max_length, stride);
+      for (size_t start : out.window_starts) {
+        Encoding window;
+        append_slice(whole, start, start + max_length, window);
+        out.windows.push_back(std::move(window));
+      }
+      out.encoding = std::move(whole);
+      break;
+    }
+  }
+  return out;
+}
+
+Prediction combine_windows(const std::vector<const Prediction*>& windows, WindowCombine combine) {
+  if (windows.empty()) throw std::invalid_argument("combine_windows: no windows");
+  const size_t num_labels = windows.front()->probabilities.size();
+  std::vector<double> combined(num_labels, 0.0);
+  for (const Prediction* p : windows) {
+    for (size_t i = 0; i < num_labels; ++i) {
+      const double value = p->probabilities[i];
+      combined[i] = combine == WindowCombine::Mean ? combined[i] + value : std::max(combined[i], value);
+    }
+  }
+  double total = 0.0;
+  for (double value : combined) total += value;
+  Prediction out;
+  out.probabilities.resize(num_labels);
+  out.logits.resize(num_labels);
+  for (size_t i = 0; i < num_labels; ++i) {
+    out.probabilities[i] = static_cast<float>(combined[i] / total);
+    out.logits[i] = static_cast<float>(std::log(combined[i] / total));
+  }
+  out.label = static_cast<int>(std::max_element(out.probabilities.begin(), out.probabilities.end()) -
+                               out.probabilities.begin());
+  return out;
+}
+
+const char* to_string(LongTextPolicy policy) {
+  switch (policy) {
+    case LongTextPolicy::KeepStart: return "keep-start";
+    case LongTextPolicy::KeepEnd: return "keep-end";
+    case LongTextPolicy::KeepEnds: return "keep-ends";
+    case LongTextPolicy::Window: return "window";
+  }
+  return "?";
+}
+
+const char* to_string(WindowCombine combine) { return combine == WindowCombine::Mean ? "mean" : "max"; }
+
+}  // namespace attn
