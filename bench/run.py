@@ -1,0 +1,266 @@
+#!/usr/bin/python3
+"""attn against PyTorch on the same model and the same inputs; prints markdown tables (see bench/README.md).
+
+    /usr/bin/python3 bench/run.py [--model models/sst2-sentiment.json] [--build build] [--report FILE]
+
+Builds bench helpers and attn in --build, makes the inputs from the SST-2 data into a temporary directory, then
+times attn as whole processes and PyTorch's forward pass in subprocesses, and checks that both predict the same.
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(ROOT, 'tools'))
+import inputs  # noqa: E402
+import report  # noqa: E402
+import sysinfo  # noqa: E402
+from attn_tokenizer import Tokenizer  # noqa: E402
+
+DATA = '/work/shared/data/sst2/glue/train.tsv'
+LATENCY_TEXT = 'a gripping, beautifully acted film'
+BINS = {}  # target name -> built binary, filled by build()
+
+
+def parse_args():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--model', default=os.path.join(ROOT, 'models', 'sst2-sentiment.json'))
+    ap.add_argument('--build', default=os.path.join(ROOT, 'build'), help='configured CMake build directory')
+    ap.add_argument('--data', default=DATA, help='GLUE SST-2 train.tsv')
+    ap.add_argument('--sentences', type=int, default=10000)
+    ap.add_argument('--long', type=int, default=2000, help='texts near the maximum length')
+    ap.add_argument('--repeats', type=int, default=3, help='whole-process attn runs per configuration (median)')
+    ap.add_argument('--torch-repeats', type=int, default=1, help='timed passes per PyTorch configuration')
+    ap.add_argument('--latency-runs', type=int, default=21)
+    ap.add_argument('--rss-lines', type=int, default=100000)
+    ap.add_argument('--quick', action='store_true', help='small inputs and few repeats: a smoke test, not figures')
+    ap.add_argument('--no-torch', action='store_true', help='attn and the machine figures only')
+    ap.add_argument('--report', help='also write the markdown report to this file')
+    ap.add_argument('--plot', help='also run the batch-size and length sweeps and save a PNG here (matplotlib)')
+    args = ap.parse_args()
+    if args.quick:
+        args.sentences, args.long, args.repeats, args.latency_runs, args.rss_lines = 1000, 200, 1, 5, 10000
+    return args
+
+
+def run_child(cmd, stdout=subprocess.DEVNULL, env=None):
+    """Runs cmd to completion under bench_spawn -> (wall seconds, CPU seconds, peak RSS in KiB) of cmd alone."""
+    with tempfile.NamedTemporaryFile('r') as result, tempfile.TemporaryFile() as err:
+        subprocess.run([BINS['bench_spawn'], result.name] + cmd, stdin=subprocess.DEVNULL, stdout=stdout, stderr=err,
+                       env=env, check=True)
+        wall, cpu, rss, code = result.read().split()
+        if int(code) != 0:
+            err.seek(0)
+            raise RuntimeError(f'{" ".join(cmd)} exited {code}: {err.read().decode(errors="replace")}')
+    return float(wall), float(cpu), int(rss)
+
+
+def build(build_dir):
+    """Configures (if needed) and builds attn and the bench helpers -> {target: path}."""
+    if not os.path.exists(os.path.join(build_dir, 'CMakeCache.txt')):
+        subprocess.run(['cmake', '-S', ROOT, '-B', build_dir, '-DCMAKE_BUILD_TYPE=Release'], check=True,
+                       stdout=subprocess.DEVNULL)
+    elif 'ATTN_BUILD_BENCH:BOOL=ON' not in open(os.path.join(build_dir, 'CMakeCache.txt')).read():
+        subprocess.run(['cmake', '-S', ROOT, '-B', build_dir, '-DATTN_BUILD_BENCH=ON'], check=True,
+                       stdout=subprocess.DEVNULL)
+    targets = ('attn', 'bench_peak', 'bench_sgemm', 'bench_spawn')
+    subprocess.run(['cmake', '--build', build_dir, '-j2', '--target', *targets], check=True, stdout=subprocess.DEVNULL)
+    cache = open(os.path.join(build_dir, 'CMakeCache.txt')).read()
+    if 'CMAKE_BUILD_TYPE:STRING=Release' not in cache:
+        print(f'WARNING: {build_dir} is not a Release build', file=sys.stderr)
+    BINS.update({t: os.path.join(build_dir, t) if t == 'attn' else os.path.join(build_dir, 'bench', t)
+                 for t in targets})
+    return BINS
+
+
+def write_lines(path, texts):
+    with open(path, 'w', encoding='utf-8') as f:
+        f.writelines(t + '\n' for t in texts)
+
+
+def make_inputs(args, tokenizer, max_length, tmp):
+    """-> {set name: {'file', 'texts', 'ids'}}; ids come from the reference tokenizer, truncated like attn."""
+    sentences = inputs.read_sentences(args.data, args.sentences)
+    if len(sentences) < args.sentences:
+        sys.exit(f'{args.data} has only {len(sentences)} sentences, {args.sentences} wanted')
+    lo, hi = max(1, max_length - 4), max_length
+    long = inputs.long_texts(inputs.read_sentences(args.data), tokenizer, args.long, lo, hi)
+    sets = {}
+    for name, texts in (('sentences', sentences), ('long', long)):
+        ids = [tokenizer.encode(t, max_length) for t in texts]
+        path = os.path.join(tmp, name + '.txt')
+        write_lines(path, texts)
+        sets[name] = {'file': path, 'texts': texts, 'ids': ids}
+    if not all(lo <= len(i) <= hi for i in sets['long']['ids']):
+        raise RuntimeError('long set: a text is outside the token range')
+    return sets
+
+
+def attn_cmd(bins, model, *rest, no_cache=False):
+    return [bins['attn'], '--model', model] + (['--no-cache'] if no_cache else []) + ['classify', *rest]
+
+
+def median_run(cmd, repeats, env, stdout=subprocess.DEVNULL):
+    runs = [run_child(cmd, stdout=stdout, env=env) for _ in range(repeats)]
+    return {'wall': statistics.median(r[0] for r in runs), 'cpu': statistics.median(r[1] for r in runs),
+            'rss_kib': max(r[2] for r in runs), 'walls': [r[0] for r in runs]}
+
+
+def attn_figures(args, bins, sets, tmp, env):
+    """Load times, latency, throughput per (set, threads, batch), peak RSS, and the predictions."""
+    out = {}
+    empty = os.path.join(tmp, 'empty.txt')
+    write_lines(empty, [])
+    load = lambda no_cache: attn_cmd(bins, args.model, '-i', empty, '--format', 'jsonl', no_cache=no_cache)
+    out['first_run'] = run_child(load(False), env=env)  # empty cache: parses the JSON and writes the cache
+    out['load_cache'] = median_run(load(False), max(5, args.repeats * 3), env)
+    out['load_json'] = median_run(load(True), max(1, args.repeats), env)
+    one = lambda no_cache: attn_cmd(bins, args.model, LATENCY_TEXT, no_cache=no_cache)
+    out['latency_cold'] = run_child(one(True), env=env)
+    out['latency'] = median_run(one(False), args.latency_runs, env)
+    load_s = out['load_cache']['wall']
+    out['throughput'] = []
+    for name, data in sets.items():
+        for threads in (1, 2):
+            for batch in (32, 128):
+                cmd = attn_cmd(bins, args.model, '-i', data['file'], '--format', 'jsonl', '--threads', str(threads),
+                               '--batch-size', str(batch))
+                r = median_run(cmd, args.repeats, env)
+                r.update(set=name, threads=threads, batch=batch, compute=max(1e-9, r['wall'] - load_s))
+                out['throughput'].append(r)
+                print(f"  attn {name} threads={threads} batch={batch}: {r['wall']:.2f} s", file=sys.stderr)
+    out['predictions'] = {}
+    for name, data in sets.items():
+        path = os.path.join(tmp, name + '.attn.jsonl')
+        with open(path, 'wb') as f:
+            run_child(attn_cmd(bins, args.model, '-i', data['file'], '--format', 'jsonl'), stdout=f, env=env)
+        with open(path, encoding='utf-8') as f:
+            out['predictions'][name] = [json.loads(line) for line in f]
+    # Peak RSS against input size: the same sentences repeated, small and large file.
+    out['rss'] = []
+    texts = sets['sentences']['texts']
+    for lines in sorted({len(texts), args.rss_lines}):
+        path = os.path.join(tmp, f'rss-{lines}.txt')
+        write_lines(path, (texts * (lines // len(texts) + 1))[:lines])
+        for batch in (32, 128):
+            cmd = attn_cmd(bins, args.model, '-i', path, '--format', 'jsonl', '--threads', '2', '--batch-size',
+                           str(batch))
+            wall, _, rss = run_child(cmd, env=env)
+            out['rss'].append({'lines': lines, 'batch': batch, 'threads': 2, 'rss_kib': rss, 'wall': wall})
+        os.remove(path)
+    return out
+
+
+def machine_figures(bins, sets, cfg):
+    """FMA peak (1 core, all cores) and sgemm on the model's GEMM shapes for a 32-input batch of each set."""
+    peak = {}
+    for line in subprocess.run([bins['bench_peak']], capture_output=True, text=True, check=True).stdout.splitlines():
+        key, value = line.split(' ', 1)
+        peak[key] = value
+    d, f = cfg['d_model'], cfg['ffn_dim']
+    shapes = {'QKV': (3 * d, d), 'output': (d, d), 'FFN in': (f, d), 'FFN out': (d, f)}
+    sgemm = []
+    for name, data in sets.items():
+        m = round(32 * statistics.mean(len(i) for i in data['ids']))
+        for shape, (n, k) in shapes.items():
+            for threads in ((1, 2) if shape == 'FFN in' else (1,)):
+                res = subprocess.run([bins['bench_sgemm'], str(m), str(n), str(k), str(threads)], capture_output=True,
+                                     text=True, check=True).stdout.split()
+                sgemm.append({'set': name, 'shape': shape, 'M': m, 'N': n, 'K': k, 'threads': threads,
+                              'gflops': float(res[res.index('gflops') + 1])})
+    return peak, sgemm
+
+
+def torch_figures(args, sets, tmp):
+    """PyTorch configurations in three subprocesses: 1 thread; 2 threads with OMP_WAIT_POLICY=PASSIVE; 2 threads
+    with OpenMP's default (active) waiting, for the fast path on sorted batches only."""
+    full = [dict(set=s, fast=fast, batch=b, order=o) for s in sets for fast in (True, False) for b in (1, 32, 128)
+            for o in ('input', 'sorted') if not (b == 1 and o == 'sorted')]  # batch 1: sorting changes nothing
+    active = [dict(set=s, fast=True, batch=b, order='sorted') for s in sets for b in (32, 128)]
+    runs = [(1, 'PASSIVE', full), (2, 'PASSIVE', full), (2, None, active)]
+    results = []
+    info = {}
+    for threads, policy, configs in runs:
+        job = dict(model=os.path.abspath(args.model), sets={s: sets[s]['ids'] for s in sets}, configs=configs,
+                   threads=threads, repeats=args.torch_repeats)
+        job_path, out_path = os.path.join(tmp, 'torch-job.json'), os.path.join(tmp, 'torch-out.json')
+        with open(job_path, 'w', encoding='utf-8') as f:
+            json.dump(job, f)
+        env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+        env.pop('OMP_WAIT_POLICY', None)
+        if policy:
+            env['OMP_WAIT_POLICY'] = policy
+        subprocess.run([sys.executable, os.path.join(HERE, 'torch_worker.py'), job_path, out_path], env=env,
+                       check=True)
+        with open(out_path, encoding='utf-8') as f:
+            out = json.load(f)
+        info = {'torch': out['torch_version']}
+        for r in out['results']:
+            r.update(threads=threads, wait_policy=policy or 'default (active)')
+            results.append(r)
+    return info, results
+
+
+def main():
+    args = parse_args()
+    if not os.path.exists(args.data):
+        sys.exit(f'the SST-2 data is not there: {args.data} is missing (pass --data PATH to GLUE SST-2 train.tsv)')
+    if not os.path.exists(args.model):
+        sys.exit(f'model not found: {args.model} (pass --model PATH)')
+    if args.sentences < 1 or args.long < 1:
+        sys.exit('--sentences and --long must be positive')
+    cores = os.cpu_count() or 1
+    warnings_before = sysinfo.quiet_check(cores)
+    for w in warnings_before:
+        print(f'WARNING: machine not idle, timings will be off: {w}', file=sys.stderr)
+    bins = build(args.build)
+    started = time.strftime('%Y-%m-%d %H:%M:%S %Z')
+    t0 = time.perf_counter()
+    with open(args.model, encoding='utf-8') as f:
+        doc = json.load(f)
+    cfg = doc['config']
+    tokenizer = Tokenizer(doc['tokenizer'])
+    tmp = tempfile.mkdtemp(prefix='attn-bench-')
+    try:
+        env = dict(os.environ, ATTN_CACHE_DIR=os.path.join(tmp, 'cache'))
+        phase = lambda what: print(f'[{time.perf_counter() - t0:6.1f} s] {what} ...', file=sys.stderr, flush=True)
+        phase('making inputs')
+        sets = make_inputs(args, tokenizer, cfg['max_length'], tmp)
+        phase('machine: FMA peak and sgemm')
+        peak, sgemm = machine_figures(bins, sets, cfg)
+        phase('attn')
+        attn = attn_figures(args, bins, sets, tmp, env)
+        phase('PyTorch')
+        torch_info, torch_results = ({}, []) if args.no_torch else torch_figures(args, sets, tmp)
+        sweeps = None
+        if args.plot:
+            phase('sweeps for the plot')
+            import sweeps as sweep_mod  # only with --plot: extra runs
+            sweeps = sweep_mod.run(args, bins, tokenizer, cfg, tmp, env, attn['load_cache']['wall'],
+                                   dict(run_child=run_child, attn_cmd=attn_cmd, write_lines=write_lines))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    warnings_after = sysinfo.quiet_check(cores)
+    ctx = dict(args=args, cfg=cfg, doc=doc, sets=sets, machine=sysinfo.machine(bins['bench_sgemm']),
+               torch=torch_info, started=started, minutes=(time.perf_counter() - t0) / 60,
+               warnings={'at the start': warnings_before, 'at the end': warnings_after}, peak=peak, sgemm=sgemm,
+               attn=attn, torch_results=torch_results, sweeps=sweeps, command=' '.join([sys.executable] + sys.argv))
+    text = report.render(ctx)
+    print(text)
+    if args.report:
+        with open(args.report, 'w', encoding='utf-8') as f:
+            f.write(text)
+    if sweeps is not None:
+        report.plot(sweeps, args.plot)
+
+
+if __name__ == '__main__':
+    main()
