@@ -1,6 +1,7 @@
 // Long-text policies: which tokens each truncation keeps, the windows, and how window predictions combine.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -91,7 +92,9 @@ TEST_CASE("windows slide over every token", "[long_text]") {
   CHECK(e.window_starts == std::vector<size_t>{0, 6, 12, 18});
   REQUIRE(e.windows.size() == 4);
   for (size_t w = 0; w < e.windows.size(); ++w) {
-    CHECK(e.windows[w].tokens == slice(e.window_starts[w], e.window_starts[w] + 12));
+    const auto begin = e.encoding.ids.begin() + static_cast<std::ptrdiff_t>(e.window_starts[w]);
+    CHECK(e.windows[w].ids == std::vector<int32_t>(begin, begin + 12));
+    CHECK(e.windows[w].tokens.empty());  // the tokens are those of `encoding`, not copied per window
   }
   CHECK(e.encoding.tokens == kWords);
   CHECK_FALSE(e.encoding.truncated());
@@ -112,4 +115,13 @@ TEST_CASE("window predictions combine by mean or by renormalised max", "[long_te
   CHECK(max.probabilities[0] == Approx(0.6f / 1.4f));
   CHECK(max.probabilities[1] == Approx(0.8f / 1.4f));
   CHECK(max.logits[1] == Approx(std::log(0.8f / 1.4f)));
+}
+
+TEST_CASE("window importances average where windows overlap", "[long_text]") {
+  // 4 tokens, windows of 3 at 0 and 1: token 0 from window 0, token 3 from window 1, tokens 1-2 from both.
+  const auto out = attn::combine_window_importance({{0.5f, 0.3f, 0.2f}, {0.1f, 0.1f, 0.8f}}, {0, 1}, 4);
+  // means: 0.5, 0.2, 0.15, 0.8; total 1.65
+  const std::vector<float> expected = {0.5f / 1.65f, 0.2f / 1.65f, 0.15f / 1.65f, 0.8f / 1.65f};
+  REQUIRE(out.size() == 4);
+  for (size_t i = 0; i < 4; ++i) CHECK(out[i] == Approx(expected[i]));
 }

@@ -28,7 +28,8 @@ struct LongTextEncoding {
   // What the output record describes: the tokens kept by a truncating policy, or every token of the text
   // (not truncated) for Window.
   Encoding encoding;
-  // Window over a long text only: the windows, each max_length tokens, and where each starts in `encoding`.
+  // Window over a long text only: the windows, each max_length tokens (ids only: their tokens are those of
+  // `encoding` from the window's start), and where each starts in `encoding`.
   std::vector<Encoding> windows;
   std::vector<size_t> window_starts;
 
@@ -47,6 +48,12 @@ LongTextEncoding encode_long_text(const Model& model, std::string_view text, con
 // The prediction for a whole text from its windows' predictions: the mean of their probabilities, or per label
 // the maximum over windows, renormalised to sum to 1. Logits become the log of the combined probabilities.
 Prediction combine_windows(const std::vector<const Prediction*>& windows, WindowCombine combine);
+
+// One importance per token of a windowed text from one per token of each window (window w covers tokens
+// starts[w] .. starts[w] + windows[w].size()): each token's mean over the windows holding it, renormalised to sum
+// to 1.
+std::vector<float> combine_window_importance(const std::vector<std::vector<float>>& windows,
+                                             const std::vector<size_t>& starts, size_t num_tokens);
 
 // The window starts for n tokens: 0, stride, 2*stride, ... and a last window ending exactly at n.
 std::vector<size_t> window_starts(size_t num_tokens, size_t window, size_t stride);

@@ -1,8 +1,10 @@
 #include "batch_pipeline.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <exception>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -28,13 +30,18 @@ struct FormattedBatch {
   size_t errors = 0;
 };
 
+// Windows of long texts are run through the model this many at a time, so that one huge line cut into many
+// windows needs no more memory for its states than an ordinary batch.
+constexpr size_t kMaxPartsPerPredict = 64;
+
 // Tokenizes, classifies and formats one batch. Lines that cannot be classified become error records in place.
 FormattedBatch process(const Model& model, const Batch& batch, Workspace& work, const RecordWriter& writer,
-                       bool with_attention) {
+                       const AttentionDump* dump, const LongTextOptions& long_text) {
   const size_t n = batch.inputs.size();
-  std::vector<Encoding> encodings(n);
+  std::vector<LongTextEncoding> encodings(n);
   std::vector<std::string> errors(n);
-  std::vector<const Encoding*> good;
+  std::vector<const Encoding*> parts;  // what the model runs: one encoding per input, or one per window
+  std::vector<size_t> first_part(n, 0);
   for (size_t i = 0; i < n; ++i) {
     const InputText& input = batch.inputs[i];
     if (!input.error.empty()) {
@@ -43,34 +50,51 @@ FormattedBatch process(const Model& model, const Batch& batch, Workspace& work, 
       errors[i] = input.source + ":" + std::to_string(input.line) + ": empty line";
     } else {
       try {
-        encodings[i] = model.encode(input.text);
-        good.push_back(&encodings[i]);
+        encodings[i] = encode_long_text(model, input.text, long_text);
+        first_part[i] = parts.size();
+        for (const Encoding* part : encodings[i].parts()) parts.push_back(part);
       } catch (const InputError& e) {
         errors[i] = input.source + ":" + std::to_string(input.line) + ": " + e.what();
       }
     }
   }
   std::vector<AttentionMaps> maps;
-  const std::vector<Prediction> predictions = model.predict(good, work, with_attention ? &maps : nullptr);
+  std::vector<Prediction> predictions;
+  for (size_t begin = 0; begin < parts.size(); begin += kMaxPartsPerPredict) {
+    const size_t end = std::min(parts.size(), begin + kMaxPartsPerPredict);
+    const std::vector<const Encoding*> chunk_parts(parts.begin() + static_cast<std::ptrdiff_t>(begin),
+                                                  parts.begin() + static_cast<std::ptrdiff_t>(end));
+    std::vector<AttentionMaps> chunk_maps;
+    std::vector<Prediction> chunk = model.predict(chunk_parts, work, dump != nullptr ? &chunk_maps : nullptr);
+    std::move(chunk.begin(), chunk.end(), std::back_inserter(predictions));
+    std::move(chunk_maps.begin(), chunk_maps.end(), std::back_inserter(maps));
+  }
 
   FormattedBatch out;
   out.records.reserve(n);
-  size_t next = 0;
   for (size_t i = 0; i < n; ++i) {
     Record record;
     record.input = &batch.inputs[i];
-    const AttentionMaps* record_maps = nullptr;
+    RecordParts record_parts;
+    Prediction combined;
     if (errors[i].empty()) {
-      record.encoding = &encodings[i];
-      record.prediction = &predictions[next];
-      if (with_attention) record_maps = &maps[next];
-      ++next;
+      const size_t first = first_part[i], count = encodings[i].num_windows();
+      record.encoding = &encodings[i].encoding;
+      record.long_text = &encodings[i];
+      record.prediction = &predictions[first];
+      if (encodings[i].windowed()) {
+        std::vector<const Prediction*> windows;
+        for (size_t w = 0; w < count; ++w) windows.push_back(&predictions[first + w]);
+        combined = combine_windows(windows, long_text.combine);
+        record.prediction = &combined;
+      }
+      record_parts = {dump != nullptr ? &maps[first] : nullptr, &predictions[first], count};
     } else {
       record.error = errors[i];
       ++out.errors;
     }
     out.records.push_back(writer.format(record));
-    if (with_attention) out.dumps.push_back(AttentionDump::format(record, record_maps));
+    if (dump != nullptr) out.dumps.push_back(dump->format(record, record_parts));
   }
   return out;
 }
@@ -78,7 +102,8 @@ FormattedBatch process(const Model& model, const Batch& batch, Workspace& work, 
 }  // namespace
 
 PipelineResult run_pipeline(const Model& model, InputReader& reader, RecordWriter& writer, AttentionDump* dump,
-                            size_t batch_size, size_t threads, ProgressCallback progress, void* progress_context) {
+                            const PipelineOptions& options) {
+  const size_t batch_size = options.batch_size, threads = options.threads;
   std::mutex mutex;
   std::condition_variable work_ready;   // a batch was queued, or reading ended, or a worker failed
   std::condition_variable result_ready;  // a batch finished
@@ -99,7 +124,7 @@ PipelineResult run_pipeline(const Model& model, InputReader& reader, RecordWrite
         queue.pop_front();
       }
       try {
-        FormattedBatch result = process(model, batch, work, writer, dump != nullptr);
+        FormattedBatch result = process(model, batch, work, writer, dump, options.long_text);
         std::lock_guard<std::mutex> lock(mutex);
         finished.emplace(batch.sequence, std::move(result));
       } catch (...) {
@@ -135,7 +160,7 @@ PipelineResult run_pipeline(const Model& model, InputReader& reader, RecordWrite
       writer.flush();  // whole records reach the output batch by batch
       total.inputs += batch.records.size();
       total.errors += batch.errors;
-      if (progress != nullptr) progress(total.inputs, progress_context);
+      if (options.progress != nullptr) options.progress(total.inputs, options.progress_context);
       lock.lock();
       ++next_to_write;
     }

@@ -7,6 +7,8 @@
 // stays flat however long the input, and however long its lines.
 #include <cstddef>
 
+#include "attention_dump.h"
+#include "attn/long_text.h"
 #include "attn/model.h"
 #include "inputs.h"
 #include "outputs.h"
@@ -21,8 +23,15 @@ struct PipelineResult {
 // Called on the reading thread after each batch is written, with the running count of inputs.
 using ProgressCallback = void (*)(size_t inputs_written, void* context);
 
+struct PipelineOptions {
+  size_t batch_size = 32;
+  size_t threads = 1;
+  LongTextOptions long_text;  // what to do with texts longer than the model's max_length
+  ProgressCallback progress = nullptr;
+  void* progress_context = nullptr;
+};
+
 PipelineResult run_pipeline(const Model& model, InputReader& reader, RecordWriter& writer, AttentionDump* dump,
-                            size_t batch_size, size_t threads, ProgressCallback progress = nullptr,
-                            void* progress_context = nullptr);
+                            const PipelineOptions& options);
 
 }  // namespace attn::app

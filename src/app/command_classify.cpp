@@ -7,10 +7,13 @@
 #include <memory>
 #include <thread>
 
+#include "attention_dump.h"
 #include "batch_pipeline.h"
 #include "cli.h"
+#include "common_options.h"
 #include "exit_codes.h"
 #include "file_io.h"
+#include "progress.h"
 
 namespace attn::app {
 namespace {
@@ -21,9 +24,12 @@ struct ClassifyOptions {
   OutputFormat format = OutputFormat::Text;
   size_t top_k = 0;  // 0: every label
   std::string attention_file;
+  DumpOptions dump;
+  LongTextOptions long_text;
   std::string output_file;
   size_t batch_size = 32;
   size_t threads = std::max(1u, std::thread::hardware_concurrency());
+  ProgressMode progress = ProgressMode::Auto;
 };
 
 constexpr const char* kClassifyExamples =
@@ -32,10 +38,13 @@ constexpr const char* kClassifyExamples =
     "  printf 'great\\nawful\\n' | attn classify --format jsonl\n"
     "  attn classify --input reviews.txt --format tsv --output results.tsv\n"
     "  attn classify \"not bad at all\" --attention attention.json\n"
+    "  attn classify -i reviews.txt --attention att.json --layers 1 --head-aggregate mean --rollout --precision 3\n"
+    "  attn classify -i long-reviews.txt --long-text window --stride 16 --window-combine mean -f jsonl\n"
     "\n"
     "Each input line gives one output record, in input order; an empty or invalid line gets an error record\n"
-    "(and the exit code 5) instead of being skipped. Inputs longer than the model's maximum length are\n"
-    "truncated to their first tokens, and the record says so.\n";
+    "(and the exit code 5) instead of being skipped. Inputs longer than the model's maximum length keep their\n"
+    "first tokens unless --long-text says otherwise, and the record says what was done.\n"
+    "With stderr on a terminal, a progress line shows the lines done, the rate and, for files, the time left.\n";
 
 std::vector<InputSource> input_sources(const ClassifyOptions& o) {
   std::vector<InputSource> sources;
@@ -51,8 +60,10 @@ std::vector<InputSource> input_sources(const ClassifyOptions& o) {
   return sources;
 }
 
-int run_classify(const Context& context, const ClassifyOptions& o) {
+int run_classify(const Context& context, const CLI::App& command, const ClassifyOptions& o) {
   const Model model = load_model(context);
+  validate_dump_options(o.dump, model.config());
+  check_long_text_options(command, o.long_text, model.config());
   std::vector<InputSource> sources = input_sources(o);
   bool interactive = false;
   for (const auto& s : sources) {
@@ -62,6 +73,7 @@ int run_classify(const Context& context, const ClassifyOptions& o) {
       break;
     }
   }
+  const size_t total_bytes = progress_wanted(o.progress, interactive) ? total_input_bytes(sources) : 0;
   InputReader reader(std::move(sources));
 
   std::unique_ptr<AtomicFile> output_file;
@@ -72,12 +84,26 @@ int run_classify(const Context& context, const ClassifyOptions& o) {
     sink = &output_file->sink();
   }
   std::unique_ptr<AttentionDump> dump;
-  if (!o.attention_file.empty()) dump = std::make_unique<AttentionDump>(o.attention_file, model);
+  if (!o.attention_file.empty()) {
+    DumpOptions dump_options = o.dump;
+    dump_options.long_text = o.long_text.policy;
+    dump = std::make_unique<AttentionDump>(o.attention_file, model, dump_options);
+  }
 
   RecordWriter writer(*sink, o.format, model, o.top_k);
+  PipelineOptions pipeline;
   // Someone typing at a terminal wants each answer as soon as the line is entered.
-  const size_t batch_size = interactive ? 1 : o.batch_size;
-  const PipelineResult result = run_pipeline(model, reader, writer, dump.get(), batch_size, o.threads);
+  pipeline.batch_size = interactive ? 1 : o.batch_size;
+  pipeline.threads = o.threads;
+  pipeline.long_text = o.long_text;
+  std::unique_ptr<ProgressMeter> meter;
+  if (progress_wanted(o.progress, interactive)) {
+    meter = std::make_unique<ProgressMeter>(STDERR_FILENO, reader, total_bytes, o.progress == ProgressMode::Auto);
+    pipeline.progress = &ProgressMeter::callback;
+    pipeline.progress_context = meter.get();
+  }
+  const PipelineResult result = run_pipeline(model, reader, writer, dump.get(), pipeline);
+  if (meter) meter->finish();
   writer.finish();
   if (output_file) output_file->commit();
   if (dump) dump->commit();
@@ -101,11 +127,52 @@ void add_classify_command(CLI::App& app, Context& context) {
       ->default_str("text");
   classify->add_option("-k,--top-k", o->top_k, "Show the K most likely labels (default: all)")
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));
-  classify
+  auto* attention = classify
       ->add_option("--attention", o->attention_file,
                    "Write every input's tokens, prediction and attention weights [layer][head][query][key] "
                    "to FILE as JSON (written whole or not at all)")
       ->type_name("FILE");
+  static const std::map<std::string, HeadAggregate> kAggregates = {
+      {"none", HeadAggregate::None}, {"mean", HeadAggregate::Mean}, {"max", HeadAggregate::Max}};
+  auto* layers = classify
+                     ->add_option("--layers", o->dump.layers,
+                                  "With --attention: only these layers, e.g. 0,1 (numbered from 0; default: all)")
+                     ->delimiter(',')
+                     ->type_name("LIST")
+                     ->allow_extra_args(false);
+  auto* heads = classify
+                    ->add_option("--heads", o->dump.heads,
+                                 "With --attention: only these heads, e.g. 0,3 (numbered from 0; default: all)")
+                    ->delimiter(',')
+                    ->type_name("LIST")
+                    ->allow_extra_args(false);
+  auto* aggregate = classify
+                        ->add_option("--head-aggregate", o->dump.head_aggregate,
+                                     "With --attention: none keeps every head ([layer][head][query][key]); mean or "
+                                     "max combines the (selected) heads into [layer][query][key]")
+                        ->transform(CLI::CheckedTransformer(kAggregates))
+                        ->type_name("HOW")
+                        ->default_str("none");
+  auto* rollout = classify->add_flag("--rollout", o->dump.rollout,
+                                     "With --attention: add each input's attention rollout, one importance per "
+                                     "token (docs/attention.md)");
+  auto* precision = classify
+                        ->add_option("--precision", o->dump.precision,
+                                     "With --attention: write attention values with N digits after the decimal "
+                                     "point (default: every digit of the float)")
+                        ->check(CLI::Range(0, 9))
+                        ->type_name("N");
+  for (auto* option : {layers, heads, aggregate, rollout, precision}) option->needs(attention);
+  add_long_text_options(*classify, o->long_text);
+  static const std::map<std::string, ProgressMode> kProgressModes = {
+      {"auto", ProgressMode::Auto}, {"always", ProgressMode::Always}, {"never", ProgressMode::Never}};
+  classify
+      ->add_option("--progress", o->progress,
+                   "Progress line on stderr: auto (when stderr is a terminal and the input is not typed), always "
+                   "or never")
+      ->transform(CLI::CheckedTransformer(kProgressModes))
+      ->type_name("WHEN")
+      ->default_str("auto");
   classify
       ->add_option("-o,--output", o->output_file, "Write the records to FILE instead of stdout (whole or not at all)")
       ->type_name("FILE");
@@ -115,9 +182,9 @@ void add_classify_command(CLI::App& app, Context& context) {
   classify->add_option("-t,--threads", o->threads, "Worker threads (default: the number of cores)")
       ->check(CLI::Range(size_t{1}, size_t{256}));
   classify->footer(std::string(kClassifyExamples) + "\n" + kExitCodesHelp);
-  classify->callback([&context, o] {
+  classify->callback([&context, classify, o] {
     begin_command(context);
-    context.exit_code = run_classify(context, *o);
+    context.exit_code = run_classify(context, *classify, *o);
   });
 }
 

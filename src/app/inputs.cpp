@@ -14,6 +14,7 @@ InputReader::InputReader(std::vector<InputSource> sources) : sources_(std::move(
 bool InputReader::open_next_source(InputText& out) {
   const InputSource& source = sources_[next_source_++];
   if (source.kind == InputSource::Kind::Argument) {
+    bytes_read_ += source.name.size() + 1;
     out = InputText{"arg", ++argument_count_, source.name, ""};
     return true;
   }
@@ -59,6 +60,7 @@ bool InputReader::next(InputText& out) {
         return true;
       }
       if (got) {
+        bytes_read_ += text.size() + 1;
         out = InputText{stream_name_, ++line_, std::move(text), ""};
         return true;
       }

@@ -30,6 +30,8 @@ class InputReader {
   bool next(InputText& out);
   // True if any source could not be opened or read.
   bool had_io_error() const { return had_io_error_; }
+  // Bytes of text read so far, each line counted with its newline (for a progress meter).
+  size_t bytes_read() const { return bytes_read_; }
 
  private:
   bool open_next_source(InputText& out);
@@ -41,6 +43,7 @@ class InputReader {
   std::string stream_name_;
   size_t line_ = 0;
   bool had_io_error_ = false;
+  size_t bytes_read_ = 0;
 };
 
 }  // namespace attn::app

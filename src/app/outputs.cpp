@@ -48,6 +48,10 @@ nlohmann::ordered_json record_json(const Record& record, const Model& model, siz
   j["tokens"] = record.encoding->ids.size();
   j["truncated"] = record.encoding->truncated();
   if (record.encoding->truncated()) j["tokens_before_truncation"] = record.encoding->num_tokens_before_truncation;
+  if (record.long_text != nullptr && record.long_text->applied) {
+    j["long_text"] = to_string(record.long_text->policy);
+    j["windows"] = record.long_text->num_windows();
+  }
   return j;
 }
 
@@ -76,6 +80,25 @@ std::string fixed(float value, int digits) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%.*f", digits, static_cast<double>(value));
   return buffer;
+}
+
+// "truncated: first 12 of 40 tokens", "truncated: first 6 and last 6 of 40 tokens", "40 tokens in 6 windows".
+std::string long_text_note(const Encoding& encoding, const LongTextEncoding* long_text) {
+  const std::string kept = std::to_string(encoding.ids.size());
+  const std::string total = std::to_string(encoding.num_tokens_before_truncation);
+  const LongTextPolicy policy = long_text != nullptr ? long_text->policy : LongTextPolicy::KeepStart;
+  switch (policy) {
+    case LongTextPolicy::KeepStart: break;
+    case LongTextPolicy::KeepEnd: return "truncated: last " + kept + " of " + total + " tokens";
+    case LongTextPolicy::KeepEnds: {
+      const size_t head = (encoding.ids.size() + 1) / 2;
+      return "truncated: first " + std::to_string(head) + " and last " + std::to_string(encoding.ids.size() - head) +
+             " of " + total + " tokens";
+    }
+    case LongTextPolicy::Window:
+      return total + " tokens in " + std::to_string(long_text->num_windows()) + " windows";
+  }
+  return "truncated: first " + kept + " of " + total + " tokens";
 }
 
 }  // namespace
@@ -115,9 +138,8 @@ std::string RecordWriter::format(const Record& record) const {
         for (int i : ranked_labels(p, top_k_)) {
           out += (out.empty() ? "" : "  ") + model_.labels()[i] + " " + fixed(p.probabilities[i], 4);
         }
-        if (record.encoding->truncated()) {
-          out += "  (truncated: first " + std::to_string(record.encoding->ids.size()) + " of " +
-                 std::to_string(record.encoding->num_tokens_before_truncation) + " tokens)";
+        if (record.encoding->truncated() || (record.long_text != nullptr && record.long_text->applied)) {
+          out += "  (" + long_text_note(*record.encoding, record.long_text) + ")";
         }
         out += "\n";
       }
@@ -137,68 +159,6 @@ void RecordWriter::write(const std::string& formatted) {
 void RecordWriter::finish() {
   if (format_ == OutputFormat::Json) sink_.append(count_ > 0 ? "\n]\n" : "]\n");
   sink_.flush();
-}
-
-AttentionDump::AttentionDump(const std::string& path, const Model& model) : file_(path) {
-  const auto& c = model.config();
-  nlohmann::ordered_json header = {
-      {"format", "attn-attention"},
-      {"version", 1},
-      {"model", model.source()},
-      {"layout", "attention[layer][head][query][key]"},
-      {"num_layers", c.num_layers},
-      {"num_heads", c.num_heads},
-      {"labels", model.labels()},
-  };
-  std::string text = header.dump();
-  text.pop_back();  // reopen the object to stream the inputs array into it
-  file_.sink().append(text + ",\"inputs\":[");
-}
-
-std::string AttentionDump::format(const Record& record, const AttentionMaps* maps) {
-  nlohmann::ordered_json j;
-  j["source"] = record.input->source;
-  j["line"] = record.input->line;
-  j["text"] = record.input->text;
-  if (record.prediction == nullptr) {
-    j["error"] = record.error;
-  } else {
-    const Prediction& p = *record.prediction;
-    j["tokens"] = record.encoding->tokens;
-    j["truncated"] = record.encoding->truncated();
-    j["label"] = p.label;
-    nlohmann::json probabilities = nlohmann::json::array();
-    for (float prob : p.probabilities) probabilities.push_back(json_float(prob));
-    j["probabilities"] = std::move(probabilities);
-    nlohmann::json layers = nlohmann::json::array();
-    for (int l = 0; l < maps->num_layers; ++l) {
-      nlohmann::json heads = nlohmann::json::array();
-      for (int h = 0; h < maps->num_heads; ++h) {
-        nlohmann::json rows = nlohmann::json::array();
-        for (int q = 0; q < maps->length; ++q) {
-          nlohmann::json row = nlohmann::json::array();
-          for (int k = 0; k < maps->length; ++k) row.push_back(json_float(maps->at(l, h, q, k)));
-          rows.push_back(std::move(row));
-        }
-        heads.push_back(std::move(rows));
-      }
-      layers.push_back(std::move(heads));
-    }
-    j["attention"] = std::move(layers);
-  }
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-void AttentionDump::write(const std::string& formatted) {
-  file_.sink().append(count_ > 0 ? ",\n" : "\n");
-  file_.sink().append(formatted);
-  file_.sink().flush_if_large();
-  ++count_;
-}
-
-void AttentionDump::commit() {
-  file_.sink().append("\n]}\n");
-  file_.commit();
 }
 
 }  // namespace attn::app

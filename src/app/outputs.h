@@ -1,5 +1,5 @@
 #pragma once
-// Output records (text, json, jsonl, tsv), the attention dump, and files written whole or not at all.
+// Output records (text, json, jsonl, tsv); attention_dump.h has the --attention dump.
 #include <memory>
 #include <optional>
 #include <string>
@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "attn/long_text.h"
 #include "attn/model.h"
 #include "file_io.h"
 #include "inputs.h"
@@ -20,6 +21,7 @@ struct Record {
   const InputText* input = nullptr;
   const Encoding* encoding = nullptr;      // null for an error record
   const Prediction* prediction = nullptr;  // null for an error record
+  const LongTextEncoding* long_text = nullptr;  // how a text longer than max_length was handled; may be null
   std::string error;
 };
 
@@ -48,19 +50,5 @@ class RecordWriter {
 };
 
 nlohmann::ordered_json record_json(const Record& record, const Model& model, size_t top_k);
-
-// The --attention dump: one JSON document with, for every input, its tokens, the prediction and the
-// attention weights [layer][head][query][key]; streamed into an AtomicFile and committed at the end.
-class AttentionDump {
- public:
-  AttentionDump(const std::string& path, const Model& model);
-  static std::string format(const Record& record, const AttentionMaps* maps);  // safe from worker threads
-  void write(const std::string& formatted);
-  void commit();
-
- private:
-  AtomicFile file_;
-  size_t count_ = 0;
-};
 
 }  // namespace attn::app

@@ -9,9 +9,11 @@ namespace attn {
 namespace {
 
 // The tokens [begin, end) of a whole-text encoding; num_tokens_before_truncation stays the whole text's.
-void append_slice(const Encoding& whole, size_t begin, size_t end, Encoding& out) {
-  out.ids.insert(out.ids.end(), whole.ids.begin() + begin, whole.ids.begin() + end);
-  out.tokens.insert(out.tokens.end(), whole.tokens.begin() + begin, whole.tokens.begin() + end);
+// Without with_tokens only the ids are copied (windows: a long text's token strings are kept once).
+void append_slice(const Encoding& whole, size_t begin, size_t end, Encoding& out, bool with_tokens = true) {
+  const auto first = static_cast<std::ptrdiff_t>(begin), last = static_cast<std::ptrdiff_t>(end);
+  out.ids.insert(out.ids.end(), whole.ids.begin() + first, whole.ids.begin() + last);
+  if (with_tokens) out.tokens.insert(out.tokens.end(), whole.tokens.begin() + first, whole.tokens.begin() + last);
   out.num_tokens_before_truncation = whole.ids.size();
 }
 
@@ -72,7 +74,7 @@ LongTextEncoding encode_long_text(const Model& model, std::string_view text, con
       out.window_starts = window_starts(n, max_length, stride);
       for (size_t start : out.window_starts) {
         Encoding window;
-        append_slice(whole, start, start + max_length, window);
+        append_slice(whole, start, start + max_length, window, false);
         out.windows.push_back(std::move(window));
       }
       out.encoding = std::move(whole);
@@ -103,6 +105,31 @@ Prediction combine_windows(const std::vector<const Prediction*>& windows, Window
   }
   out.label = static_cast<int>(std::max_element(out.probabilities.begin(), out.probabilities.end()) -
                                out.probabilities.begin());
+  return out;
+}
+
+std::vector<float> combine_window_importance(const std::vector<std::vector<float>>& windows,
+                                             const std::vector<size_t>& starts, size_t num_tokens) {
+  if (windows.size() != starts.size()) throw std::invalid_argument("combine_window_importance: one start per window");
+  std::vector<double> sum(num_tokens, 0.0);
+  std::vector<int> count(num_tokens, 0);
+  for (size_t w = 0; w < windows.size(); ++w) {
+    for (size_t i = 0; i < windows[w].size(); ++i) {
+      const size_t token = starts[w] + i;
+      if (token >= num_tokens) throw std::invalid_argument("combine_window_importance: window past the text's end");
+      sum[token] += windows[w][i];
+      ++count[token];
+    }
+  }
+  double total = 0.0;
+  for (size_t t = 0; t < num_tokens; ++t) {
+    if (count[t] > 0) sum[t] /= count[t];
+    total += sum[t];
+  }
+  std::vector<float> out(num_tokens, 0.0f);
+  if (total > 0.0) {
+    for (size_t t = 0; t < num_tokens; ++t) out[t] = static_cast<float>(sum[t] / total);
+  }
   return out;
 }
 

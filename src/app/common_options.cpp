@@ -1,0 +1,75 @@
+#include "common_options.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <map>
+
+namespace attn::app {
+
+void add_long_text_options(CLI::App& command, LongTextOptions& options) {
+  static const std::map<std::string, LongTextPolicy> kPolicies = {{"keep-start", LongTextPolicy::KeepStart},
+                                                                  {"keep-end", LongTextPolicy::KeepEnd},
+                                                                  {"keep-ends", LongTextPolicy::KeepEnds},
+                                                                  {"window", LongTextPolicy::Window}};
+  static const std::map<std::string, WindowCombine> kCombines = {{"mean", WindowCombine::Mean},
+                                                                 {"max", WindowCombine::Max}};
+  command
+      .add_option("--long-text", options.policy,
+                  "What to do with a text longer than the model's max_length: keep-start (its first tokens), "
+                  "keep-end (its last), keep-ends (half from each end), window (slide a window over all of it and "
+                  "combine the windows' probabilities)")
+      ->transform(CLI::CheckedTransformer(kPolicies))
+      ->type_name("POLICY")
+      ->default_str("keep-start");
+  command
+      .add_option("--stride", options.stride,
+                  "With --long-text window: tokens from one window's start to the next (1 to max_length; "
+                  "default: max_length / 2)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20))
+      ->type_name("N");
+  command
+      .add_option("--window-combine", options.combine,
+                  "With --long-text window: the mean of the windows' probabilities, or per label their maximum "
+                  "(renormalised)")
+      ->transform(CLI::CheckedTransformer(kCombines))
+      ->type_name("HOW")
+      ->default_str("mean");
+}
+
+void check_long_text_options(const CLI::App& command, const LongTextOptions& options, const ModelConfig& config) {
+  if (options.policy != LongTextPolicy::Window) {
+    for (const char* name : {"--stride", "--window-combine"}) {
+      if (command.count(name) > 0) throw CLI::ValidationError(name, "needs --long-text window");
+    }
+    return;
+  }
+  if (options.stride > static_cast<size_t>(config.max_length)) {
+    throw CLI::ValidationError("--stride", std::to_string(options.stride) + " is more than the model's max_length (" +
+                                               std::to_string(config.max_length) +
+                                               "), so some tokens would be in no window");
+  }
+}
+
+void add_color_option(CLI::App& command, ColorMode& mode) {
+  static const std::map<std::string, ColorMode> kModes = {
+      {"auto", ColorMode::Auto}, {"always", ColorMode::Always}, {"never", ColorMode::Never}};
+  command
+      .add_option("--color", mode,
+                  "Colour the output: auto (when writing to a terminal and $NO_COLOR is not set), always or never")
+      ->transform(CLI::CheckedTransformer(kModes))
+      ->type_name("WHEN")
+      ->default_str("auto");
+}
+
+bool use_color(ColorMode mode, int fd) {
+  if (mode != ColorMode::Auto) return mode == ColorMode::Always;
+  const char* no_color = std::getenv("NO_COLOR");
+  if (no_color != nullptr && no_color[0] != '\0') return false;
+  const char* term = std::getenv("TERM");
+  if (term != nullptr && std::strcmp(term, "dumb") == 0) return false;
+  return ::isatty(fd) != 0;
+}
+
+}  // namespace attn::app
