@@ -1,4 +1,5 @@
-"""Extra runs for the plot (run.py --plot): throughput against batch size and against text length, 1 thread.
+"""Extra runs for the plot (run.py --plot): throughput against batch size (the first 3,000 sentences) and
+against text length (500 texts per length), 1 thread.
 
 attn: whole processes minus the empty-input run time; PyTorch: fast path, length-sorted batches, forward only.
 """
@@ -14,6 +15,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BATCHES = (1, 4, 16, 32, 128, 512)
 LENGTHS = (8, 16, 32, 48, 64)
 PER_LENGTH = 500
+SWEEP_SENTENCES = 3000  # enough for batch 512 to make several batches, small enough to keep the run short
 
 
 def run(args, bins, tokenizer, cfg, tmp, env, load_s, helpers):
@@ -22,7 +24,7 @@ def run(args, bins, tokenizer, cfg, tmp, env, load_s, helpers):
     load_s: attn's median whole-process time on an empty input, subtracted from every attn run.
     """
     run_child, attn_cmd, write_lines = helpers['run_child'], helpers['attn_cmd'], helpers['write_lines']
-    sentences = inputs.read_sentences(args.data, args.sentences)
+    sentences = inputs.read_sentences(args.data, min(args.sentences, SWEEP_SENTENCES))
     every = inputs.read_sentences(args.data)
     sets = {'sentences': sentences}
     for n in LENGTHS:
