@@ -1,6 +1,7 @@
 #include "file_io.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -50,6 +51,18 @@ AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), sink_(-1, pat
   if (fd < 0) throw IoError(path_ + ": cannot create a temporary file beside it (" + reason() + ")");
   temp_path_ = pattern;
   sink_ = OutputSink(fd, path_);
+  // mkstemp creates the file 0600; the result should get the mode any new file gets (0666 less the umask), or
+  // keep the mode of the file it replaces, so a report or a results file can be read by whoever could before.
+  struct stat existing {};
+  mode_t mode = 0;
+  if (::stat(path_.c_str(), &existing) == 0) {
+    mode = existing.st_mode & 07777;
+  } else {
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    mode = 0666 & ~mask;
+  }
+  ::fchmod(fd, mode);
 }
 
 AtomicFile::~AtomicFile() {
