@@ -54,6 +54,7 @@ void declare_cli(CLI::App& app, Context& context) {
                "(default $XDG_CACHE_HOME/attn or ~/.cache/attn)");
   add_classify_command(app, context);
   add_info_command(app, context);
+  add_explain_command(app, context);
   add_eval_command(app, context);
 }
 

@@ -32,6 +32,7 @@ Model load_model(const Context& context);
 
 void add_classify_command(CLI::App& app, Context& context);
 void add_info_command(CLI::App& app, Context& context);
+void add_explain_command(CLI::App& app, Context& context);
 void add_eval_command(CLI::App& app, Context& context);
 
 }  // namespace attn::app

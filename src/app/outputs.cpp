@@ -82,8 +82,10 @@ std::string fixed(float value, int digits) {
   return buffer;
 }
 
-// "truncated: first 12 of 40 tokens", "truncated: first 6 and last 6 of 40 tokens", "40 tokens in 6 windows".
+}  // namespace
+
 std::string long_text_note(const Encoding& encoding, const LongTextEncoding* long_text) {
+  if (!encoding.truncated() && (long_text == nullptr || !long_text->applied)) return "";
   const std::string kept = std::to_string(encoding.ids.size());
   const std::string total = std::to_string(encoding.num_tokens_before_truncation);
   const LongTextPolicy policy = long_text != nullptr ? long_text->policy : LongTextPolicy::KeepStart;
@@ -100,8 +102,6 @@ std::string long_text_note(const Encoding& encoding, const LongTextEncoding* lon
   }
   return "truncated: first " + kept + " of " + total + " tokens";
 }
-
-}  // namespace
 
 std::string RecordWriter::format(const Record& record) const {
   std::string out;
@@ -138,9 +138,8 @@ std::string RecordWriter::format(const Record& record) const {
         for (int i : ranked_labels(p, top_k_)) {
           out += (out.empty() ? "" : "  ") + model_.labels()[i] + " " + fixed(p.probabilities[i], 4);
         }
-        if (record.encoding->truncated() || (record.long_text != nullptr && record.long_text->applied)) {
-          out += "  (" + long_text_note(*record.encoding, record.long_text) + ")";
-        }
+        const std::string note = long_text_note(*record.encoding, record.long_text);
+        if (!note.empty()) out += "  (" + note + ")";
         out += "\n";
       }
       break;

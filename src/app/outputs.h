@@ -28,6 +28,10 @@ struct Record {
 // The JSON value a float prints as: its shortest round-trip float32 form (0.97312343, not 0.9731234312057495).
 double json_float(float value);
 
+// What was done to a text longer than max_length ("truncated: first 12 of 40 tokens", "truncated: first 6 and
+// last 6 of 40 tokens", "40 tokens in 6 windows"), or "" when it fitted.
+std::string long_text_note(const Encoding& encoding, const LongTextEncoding* long_text);
+
 // Labels sorted by probability, most likely first, at most top_k of them (0: all).
 std::vector<int> ranked_labels(const Prediction& prediction, size_t top_k);
 

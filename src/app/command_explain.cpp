@@ -1,0 +1,156 @@
+// attn explain: one text's prediction and what the model looked at, for a person: the tokens shaded by
+// importance in the terminal (numbers when piped), and with --html a page with every layer's and head's attention.
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "attn/long_text.h"
+#include "attn/rollout.h"
+#include "cli.h"
+#include "common_options.h"
+#include "exit_codes.h"
+#include "file_io.h"
+#include "html_report.h"
+#include "terminal_view.h"
+
+namespace attn::app {
+namespace {
+
+struct ExplainOptions {
+  std::string text;
+  std::string html_file;
+  ColorMode color = ColorMode::Auto;
+  LongTextOptions long_text;
+};
+
+constexpr const char* kExplainExamples =
+    "Examples:\n"
+    "  attn explain \"a gripping, beautifully acted film\"\n"
+    "  attn explain \"not bad at all\" --html report.html     # then open report.html in a browser\n"
+    "  attn explain \"not bad at all\" --color never          # token<TAB>importance lines, for scripts\n"
+    "  cat review.txt | attn explain - --long-text window --html review.html\n"
+    "\n"
+    "Prints the label and probabilities, then every token with its importance: the attention rollout of\n"
+    "Abnar & Zuidema (2020), weighted as the model pools its tokens (docs/attention.md). On a terminal the\n"
+    "tokens are shaded, low (none) to high (red); otherwise, or with NO_COLOR set, one \"token  importance\"\n"
+    "line each. --html writes one self-contained page (no network needed) with the prediction, the shaded\n"
+    "tokens and a heatmap per layer and head.\n";
+
+// All of stdin, without its final line break(s): `attn explain -`.
+std::string read_stdin() {
+  std::string text;
+  char buffer[1 << 16];
+  while (true) {
+    const ssize_t n = ::read(STDIN_FILENO, buffer, sizeof buffer);
+    if (n > 0) {
+      text.append(buffer, static_cast<size_t>(n));
+    } else if (n == 0) {
+      break;
+    } else if (errno == EINTR) {
+      if (interrupted()) throw Interrupted();
+    } else {
+      throw IoError(std::string("-: cannot read (") + std::strerror(errno) + ")");
+    }
+  }
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return text;
+}
+
+int run_explain(const Context& context, const CLI::App& command, const ExplainOptions& o) {
+  const Model model = load_model(context);
+  check_long_text_options(command, o.long_text, model.config());
+  const std::string text = o.text == "-" ? read_stdin() : o.text;
+
+  LongTextEncoding encoding;
+  try {
+    encoding = encode_long_text(model, text, o.long_text);
+  } catch (const InputError& e) {
+    std::fprintf(stderr, "attn: explain: %s\n", e.what());
+    return kExitInputErrors;
+  }
+  std::vector<AttentionMaps> maps;
+  const std::vector<Prediction> predictions = model.predict(encoding.parts(), &maps);
+
+  Prediction prediction = predictions.front();
+  std::vector<float> importance;
+  if (encoding.windowed()) {
+    std::vector<const Prediction*> windows;
+    std::vector<std::vector<float>> window_importance;
+    for (size_t w = 0; w < predictions.size(); ++w) {
+      windows.push_back(&predictions[w]);
+      window_importance.push_back(rollout_importance(maps[w], model.config().pooling));
+    }
+    prediction = combine_windows(windows, o.long_text.combine);
+    importance = combine_window_importance(window_importance, encoding.window_starts, encoding.encoding.ids.size());
+  } else {
+    importance = rollout_importance(maps.front(), model.config().pooling);
+  }
+
+  // The label line is the text record of `attn classify`, long-text note included.
+  const InputText input{"arg", 1, text, ""};
+  Record record;
+  record.input = &input;
+  record.encoding = &encoding.encoding;
+  record.prediction = &prediction;
+  record.long_text = &encoding;
+  OutputSink out(STDOUT_FILENO, "stdout");
+  const RecordWriter writer(out, OutputFormat::Text, model, 0);
+  const std::string label_line = writer.format(record);
+
+  if (!o.html_file.empty()) {
+    ExplainReport report;
+    report.text = text;
+    report.model = model.source();
+    report.labels = model.labels();
+    report.probabilities = prediction.probabilities;
+    report.label = prediction.label;
+    report.note = long_text_note(encoding.encoding, &encoding);
+    report.tokens = encoding.encoding.tokens;
+    report.importance = importance;
+    report.continuation_prefix = model.tokenizer().config().continuation_prefix;
+    for (size_t w = 0; w < maps.size(); ++w) {
+      report.windows.push_back({encoding.windowed() ? encoding.window_starts[w] : 0, &maps[w]});
+    }
+    AtomicFile file(o.html_file);
+    file.sink().append(render_html_report(report));
+    file.commit();
+    spdlog::info("wrote {}", o.html_file);
+  }
+
+  const std::vector<std::string>& tokens = encoding.encoding.tokens;
+  out.append(label_line);
+  if (use_color(o.color, STDOUT_FILENO)) {
+    out.append("\n" + render_shaded_tokens(tokens, importance, model.tokenizer().config().continuation_prefix,
+                                           detect_terminal_colors()));
+  } else {
+    out.append(render_token_table(tokens, importance));
+  }
+  out.flush();
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_explain_command(CLI::App& app, Context& context) {
+  auto o = std::make_shared<ExplainOptions>();
+  auto* explain = app.add_subcommand(
+      "explain", "Show one text's prediction and which tokens mattered; --html writes a page with every attention map");
+  explain->add_option("text", o->text, "The text to explain; - reads it from stdin")->required();
+  explain
+      ->add_option("--html", o->html_file,
+                   "Also write a self-contained HTML report to FILE: prediction, shaded tokens, a heatmap per layer "
+                   "and head (written whole or not at all)")
+      ->type_name("FILE");
+  add_color_option(*explain, o->color);
+  add_long_text_options(*explain, o->long_text);
+  explain->footer(std::string(kExplainExamples) + "\n" + kExitCodesHelp);
+  explain->callback([&context, explain, o] {
+    begin_command(context);
+    context.exit_code = run_explain(context, *explain, *o);
+  });
+}
+
+}  // namespace attn::app

@@ -1,0 +1,97 @@
+#include "terminal_view.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace attn::app {
+namespace {
+
+// Light yellow to red in the xterm 256-colour cube, for importance levels 1..8 (level 0 is left unshaded).
+constexpr int kPalette[] = {230, 229, 228, 221, 214, 208, 202, 196};
+constexpr int kLevels = 8;
+
+struct Rgb {
+  int r, g, b;
+};
+
+// The shade for a relative importance in [0, 1]: from pale yellow (255,247,188) to red (215,48,39).
+Rgb heat(double t) {
+  const Rgb low{255, 247, 188}, high{215, 48, 39};
+  auto mix = [t](int a, int b) { return static_cast<int>(std::lround(a + (b - a) * t)); };
+  return {mix(low.r, high.r), mix(low.g, high.g), mix(low.b, high.b)};
+}
+
+std::string background(double relative, TerminalColors colors) {
+  const int level = static_cast<int>(std::lround(relative * kLevels));
+  if (level <= 0) return "";
+  char buffer[48];
+  if (colors == TerminalColors::TrueColor) {
+    const Rgb c = heat(relative);
+    std::snprintf(buffer, sizeof buffer, "\033[38;2;0;0;0;48;2;%d;%d;%dm", c.r, c.g, c.b);
+  } else {
+    std::snprintf(buffer, sizeof buffer, "\033[38;5;16;48;5;%dm", kPalette[std::min(level, kLevels) - 1]);
+  }
+  return buffer;
+}
+
+constexpr const char* kReset = "\033[0m";
+
+size_t code_points(const std::string& s) {
+  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+}  // namespace
+
+std::vector<double> relative_importance(const std::vector<float>& importance) {
+  std::vector<double> out(importance.size(), 0.0);
+  if (importance.empty()) return out;
+  const auto [low, high] = std::minmax_element(importance.begin(), importance.end());
+  const double range = static_cast<double>(*high) - static_cast<double>(*low);
+  if (range <= 1e-9) return out;
+  for (size_t i = 0; i < importance.size(); ++i) out[i] = (static_cast<double>(importance[i]) - *low) / range;
+  return out;
+}
+
+TerminalColors detect_terminal_colors() {
+  const char* colorterm = std::getenv("COLORTERM");
+  if (colorterm != nullptr && (std::strcmp(colorterm, "truecolor") == 0 || std::strcmp(colorterm, "24bit") == 0)) {
+    return TerminalColors::TrueColor;
+  }
+  return TerminalColors::Palette256;
+}
+
+std::string render_shaded_tokens(const std::vector<std::string>& tokens, const std::vector<float>& importance,
+                                 const std::string& continuation_prefix, TerminalColors colors) {
+  const std::vector<double> relative = relative_importance(importance);
+  std::string out;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    std::string piece = tokens[i];
+    const bool continuation = !continuation_prefix.empty() && i > 0 && piece.size() > continuation_prefix.size() &&
+                              piece.compare(0, continuation_prefix.size(), continuation_prefix) == 0;
+    if (continuation) piece.erase(0, continuation_prefix.size());
+    else if (i > 0) out += ' ';
+    const std::string shade = background(relative[i], colors);
+    out += shade.empty() ? piece : shade + piece + kReset;
+  }
+  out += "\n\nimportance (attention rollout): low ";
+  for (int level = 1; level <= kLevels; ++level) out += background(static_cast<double>(level) / kLevels, colors) + "  " + kReset;
+  out += " high\n";
+  return out;
+}
+
+std::string render_token_table(const std::vector<std::string>& tokens, const std::vector<float>& importance) {
+  size_t width = 0;
+  for (const auto& token : tokens) width = std::max(width, code_points(token));
+  std::string out;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    char value[32];
+    std::snprintf(value, sizeof value, "%.3f", static_cast<double>(importance[i]));
+    out += tokens[i] + std::string(width - code_points(tokens[i]) + 2, ' ') + value + "\n";
+  }
+  return out;
+}
+
+}  // namespace attn::app
