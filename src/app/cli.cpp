@@ -44,7 +44,14 @@ void declare_cli(CLI::App& app, Context& context) {
   app.set_version_flag("--version", std::string("attn ") + ATTN_VERSION);
   app.require_subcommand(1);
   app.fallthrough();
-  app.footer(kExitCodesHelp);
+  app.footer(
+      "Examples:\n"
+      "  attn classify \"a gripping, beautifully acted film\"\n"
+      "  attn classify -i reviews.txt -f jsonl -o results.jsonl\n"
+      "  attn explain \"not bad at all\" --html report.html\n"
+      "  attn info --format json\n"
+      "  attn SUBCOMMAND --help     (options and examples of each subcommand; also man attn)\n\n" +
+      std::string(kExitCodesHelp));
   app.add_option("-m,--model", context.model,
                  "Model file (format v1 JSON) or the name of a bundled model; default: $ATTN_MODEL, else the "
                  "bundled sst2-sentiment model");

@@ -132,8 +132,6 @@ void add_classify_command(CLI::App& app, Context& context) {
                    "Write every input's tokens, prediction and attention weights [layer][head][query][key] "
                    "to FILE as JSON (written whole or not at all)")
       ->type_name("FILE");
-  static const std::map<std::string, HeadAggregate> kAggregates = {
-      {"none", HeadAggregate::None}, {"mean", HeadAggregate::Mean}, {"max", HeadAggregate::Max}};
   auto* layers = classify
                      ->add_option("--layers", o->dump.layers,
                                   "With --attention: only these layers, e.g. 0,1 (numbered from 0; default: all)")
@@ -146,13 +144,11 @@ void add_classify_command(CLI::App& app, Context& context) {
                     ->delimiter(',')
                     ->type_name("LIST")
                     ->allow_extra_args(false);
-  auto* aggregate = classify
-                        ->add_option("--head-aggregate", o->dump.head_aggregate,
-                                     "With --attention: none keeps every head ([layer][head][query][key]); mean or "
-                                     "max combines the (selected) heads into [layer][query][key]")
-                        ->transform(CLI::CheckedTransformer(kAggregates))
-                        ->type_name("HOW")
-                        ->default_str("none");
+  auto* aggregate = add_choice(*classify, "--head-aggregate", o->dump.head_aggregate,
+                               {{"none", HeadAggregate::None}, {"mean", HeadAggregate::Mean}, {"max", HeadAggregate::Max}},
+                               "With --attention: none keeps every head ([layer][head][query][key]); mean or max "
+                               "combines the (selected) heads into [layer][query][key]",
+                               "HOW");
   auto* rollout = classify->add_flag("--rollout", o->dump.rollout,
                                      "With --attention: add each input's attention rollout, one importance per "
                                      "token (docs/attention.md)");
@@ -164,15 +160,11 @@ void add_classify_command(CLI::App& app, Context& context) {
                         ->type_name("N");
   for (auto* option : {layers, heads, aggregate, rollout, precision}) option->needs(attention);
   add_long_text_options(*classify, o->long_text);
-  static const std::map<std::string, ProgressMode> kProgressModes = {
-      {"auto", ProgressMode::Auto}, {"always", ProgressMode::Always}, {"never", ProgressMode::Never}};
-  classify
-      ->add_option("--progress", o->progress,
-                   "Progress line on stderr: auto (when stderr is a terminal and the input is not typed), always "
-                   "or never")
-      ->transform(CLI::CheckedTransformer(kProgressModes))
-      ->type_name("WHEN")
-      ->default_str("auto");
+  add_choice(*classify, "--progress", o->progress,
+             {{"auto", ProgressMode::Auto}, {"always", ProgressMode::Always}, {"never", ProgressMode::Never}},
+             "Progress line on stderr: auto (when stderr is a terminal and the input is not typed at one), always "
+             "or never",
+             "WHEN");
   classify
       ->add_option("-o,--output", o->output_file, "Write the records to FILE instead of stdout (whole or not at all)")
       ->type_name("FILE");

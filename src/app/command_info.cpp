@@ -56,6 +56,12 @@ void add_info_command(CLI::App& app, Context& context) {
           "-f,--format", [format](const std::string& name) { *format = kFormatNames.at(name); }, "Output format")
       ->check(CLI::IsMember({"text", "json"}))
       ->default_str("text");
+  info->footer(
+      "Examples:\n"
+      "  attn info\n"
+      "  attn info --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"max_length\"])'\n"
+      "  attn --model path/to/model.json info     # load and check a model of your own\n\n" +
+      std::string(kExitCodesHelp));
   info->callback([&context, format] {
     begin_command(context);
     context.exit_code = run_info(context, *format);

@@ -4,38 +4,30 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <map>
 
 namespace attn::app {
 
 void add_long_text_options(CLI::App& command, LongTextOptions& options) {
-  static const std::map<std::string, LongTextPolicy> kPolicies = {{"keep-start", LongTextPolicy::KeepStart},
-                                                                  {"keep-end", LongTextPolicy::KeepEnd},
-                                                                  {"keep-ends", LongTextPolicy::KeepEnds},
-                                                                  {"window", LongTextPolicy::Window}};
-  static const std::map<std::string, WindowCombine> kCombines = {{"mean", WindowCombine::Mean},
-                                                                 {"max", WindowCombine::Max}};
-  command
-      .add_option("--long-text", options.policy,
-                  "What to do with a text longer than the model's max_length: keep-start (its first tokens), "
-                  "keep-end (its last), keep-ends (half from each end), window (slide a window over all of it and "
-                  "combine the windows' probabilities)")
-      ->transform(CLI::CheckedTransformer(kPolicies))
-      ->type_name("POLICY")
-      ->default_str("keep-start");
+  add_choice(command, "--long-text", options.policy,
+             {{"keep-start", LongTextPolicy::KeepStart},
+              {"keep-end", LongTextPolicy::KeepEnd},
+              {"keep-ends", LongTextPolicy::KeepEnds},
+              {"window", LongTextPolicy::Window}},
+             "What to do with a text longer than the model's max_length: keep-start (its first tokens), "
+             "keep-end (its last), keep-ends (half from each end), window (slide a window over all of it and "
+             "combine the windows' probabilities)",
+             "POLICY");
   command
       .add_option("--stride", options.stride,
                   "With --long-text window: tokens from one window's start to the next (1 to max_length; "
                   "default: max_length / 2)")
       ->check(CLI::Range(size_t{1}, size_t{1} << 20))
       ->type_name("N");
-  command
-      .add_option("--window-combine", options.combine,
-                  "With --long-text window: the mean of the windows' probabilities, or per label their maximum "
-                  "(renormalised)")
-      ->transform(CLI::CheckedTransformer(kCombines))
-      ->type_name("HOW")
-      ->default_str("mean");
+  add_choice(command, "--window-combine", options.combine,
+             {{"mean", WindowCombine::Mean}, {"max", WindowCombine::Max}},
+             "With --long-text window: the mean of the windows' probabilities, or per label their maximum "
+             "(renormalised)",
+             "HOW");
 }
 
 void check_long_text_options(const CLI::App& command, const LongTextOptions& options, const ModelConfig& config) {
@@ -53,14 +45,11 @@ void check_long_text_options(const CLI::App& command, const LongTextOptions& opt
 }
 
 void add_color_option(CLI::App& command, ColorMode& mode) {
-  static const std::map<std::string, ColorMode> kModes = {
-      {"auto", ColorMode::Auto}, {"always", ColorMode::Always}, {"never", ColorMode::Never}};
-  command
-      .add_option("--color", mode,
-                  "Colour the output: auto (when writing to a terminal and $NO_COLOR is not set), always or never")
-      ->transform(CLI::CheckedTransformer(kModes))
-      ->type_name("WHEN")
-      ->default_str("auto");
+  add_choice(command, "--color", mode,
+             {{"auto", ColorMode::Auto}, {"always", ColorMode::Always}, {"never", ColorMode::Never}},
+             "Colour the output: auto (when writing to a terminal, $NO_COLOR unset and $TERM not dumb), always or "
+             "never",
+             "WHEN");
 }
 
 bool use_color(ColorMode mode, int fd) {

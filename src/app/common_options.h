@@ -2,10 +2,39 @@
 // Options that several subcommands share: what to do with long texts, and when to use colour.
 #include <CLI/CLI.hpp>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "attn/long_text.h"
 #include "attn/model.h"
 
 namespace attn::app {
+
+// An option taking one of a few words (shown in --help as WHEN:{auto,always,never}=auto) that sets an enum.
+template <typename Enum>
+CLI::Option* add_choice(CLI::App& command, const std::string& name, Enum& target,
+                        std::vector<std::pair<std::string, Enum>> choices, const std::string& help,
+                        const std::string& type_name) {
+  std::vector<std::string> words;
+  std::string default_word;
+  for (const auto& [word, value] : choices) {
+    words.push_back(word);
+    if (value == target) default_word = word;
+  }
+  return command
+      .add_option_function<std::string>(
+          name,
+          [&target, choices](const std::string& word) {
+            for (const auto& [w, value] : choices) {
+              if (w == word) target = value;
+            }
+          },
+          help)
+      ->check(CLI::IsMember(words))
+      ->type_name(type_name)
+      ->default_str(default_word);
+}
 
 // --long-text, --stride, --window-combine.
 void add_long_text_options(CLI::App& command, LongTextOptions& options);
