@@ -74,13 +74,16 @@ table.probs td { padding: 3px 10px 3px 0; white-space: nowrap; }
 tr.top td.name { font-weight: 600; }
 .note { color: #8a5a00; margin: 8px 0 0; }
 .tokens { font: 17px/2.1 ui-monospace, "DejaVu Sans Mono", monospace; margin: 0; word-wrap: break-word; }
-.tok { padding: 2px 3px; border-radius: 3px; color: #111; }
+.word { white-space: nowrap; }
+.tok { padding: 2px 0; color: #111; }
+.tok:first-child { padding-left: 3px; border-top-left-radius: 3px; border-bottom-left-radius: 3px; }
+.tok:last-child { padding-right: 3px; border-top-right-radius: 3px; border-bottom-right-radius: 3px; }
 .legend { color: var(--muted); font-size: 13px; margin: 6px 0 0; }
 .legend span { display: inline-block; width: 22px; height: 12px; vertical-align: middle; }
 .controls { margin-bottom: 10px; } .controls label { margin-right: 16px; color: var(--muted); }
 select { font: inherit; padding: 2px 6px; }
 #heatmap-box { overflow: auto; }
-#heatmap text { font: 11px ui-monospace, "DejaVu Sans Mono", monospace; fill: var(--ink); }
+#heatmap text { font-family: ui-monospace, "DejaVu Sans Mono", monospace; fill: var(--ink); }
 #grid { display: grid; gap: 10px; }
 .thumb { text-align: center; font-size: 12px; color: var(--muted); cursor: pointer; }
 .thumb canvas { display: block; margin: 0 auto 2px; border: 2px solid transparent; border-radius: 3px; }
@@ -132,19 +135,25 @@ constexpr const char* kScript = R"JS(
     while (box.firstChild) box.removeChild(box.firstChild);
     var tokens = tokensOf(state.window), n = tokens.length;
     var m = matrix(state.window, state.layer, state.head), top = largest(m);
-    var cell = Math.max(9, Math.min(30, Math.floor(620 / n)));
+    // Cells fill the section's width (about 1020 px) up to 30 px, and never get smaller than the labels' font.
+    var cell = Math.max(12, Math.min(30, Math.floor(890 / n)));
+    var font = Math.min(12, cell - 1);
     var longest = tokens.reduce(function (a, t) { return Math.max(a, t.length); }, 0);
-    var margin = Math.min(120, 14 + 7 * longest);
+    var margin = Math.min(130, 14 + Math.ceil(0.62 * font) * longest);
     var size = margin + n * cell + 4;
     box.setAttribute("width", size);
     box.setAttribute("height", size);
     box.setAttribute("viewBox", "0 0 " + size + " " + size);
     for (var i = 0; i < n; ++i) {
-      var row = svg("text", { x: margin - 6, y: margin + i * cell + cell / 2 + 4, "text-anchor": "end" });
+      var row = svg("text", { x: margin - 6, y: margin + i * cell + cell / 2 + font / 3, "text-anchor": "end",
+                              "font-size": font });
       row.textContent = tokens[i];
       box.appendChild(row);
-      var cx = margin + i * cell + cell / 2 + 4, cy = margin - 6;
-      var column = svg("text", { x: cx, y: cy, transform: "rotate(-60 " + cx + " " + cy + ")" });
+      var cx = margin + i * cell + cell / 2 + font / 3, cy = margin - 6;
+      // Steep enough that neighbouring labels do not overlap: upright when the cells are narrow.
+      var angle = cell < 20 ? -90 : -60;
+      var column = svg("text", { x: cx, y: cy, transform: "rotate(" + angle + " " + cx + " " + cy + ")",
+                                 "font-size": font });
       column.textContent = tokens[i];
       box.appendChild(column);
     }
@@ -173,7 +182,7 @@ constexpr const char* kScript = R"JS(
     var grid = document.getElementById("grid");
     while (grid.firstChild) grid.removeChild(grid.firstChild);
     grid.style.gridTemplateColumns = "repeat(" + (data.num_heads + 1) + ", minmax(0, 1fr))";
-    var n = data.windows[state.window].length, px = Math.max(1, Math.floor(96 / n)), side = px * n;
+    var n = data.windows[state.window].length, px = Math.max(2, Math.floor(128 / n)), side = px * n;
     for (var layer = 0; layer < data.num_layers; ++layer) {
       for (var head = 0; head <= data.num_heads; ++head) {
         var h = head === data.num_heads ? -1 : head;
@@ -320,6 +329,7 @@ std::string render_html_report(const ExplainReport& r) {
 
   // The tokens, shaded on the server side so that they show even without scripts.
   const std::vector<double> relative = relative_importance(r.importance);
+  // Each word is a <span class="word"> holding its pieces, so "cried" (c ##r ##i ##ed) reads as one word.
   html += "<section id=\"importance\">\n<h2>Which tokens mattered</h2>\n<p class=\"tokens\" id=\"tokens\">";
   for (size_t i = 0; i < r.tokens.size(); ++i) {
     std::string piece = r.tokens[i];
@@ -327,11 +337,12 @@ std::string render_html_report(const ExplainReport& r) {
     const bool continuation = !prefix.empty() && i > 0 && piece.size() > prefix.size() &&
                               piece.compare(0, prefix.size(), prefix) == 0;
     if (continuation) piece.erase(0, prefix.size());
-    else if (i > 0) html += " ";
+    else html += std::string(i > 0 ? "</span> " : "") + "<span class=\"word\">";
     html += "<span class=\"tok\" style=\"background-color:" + heat_css(relative[i]) + "\" data-importance=\"" +
             fixed(r.importance[i], 4) + "\" title=\"" + html_escape(r.tokens[i]) + ": " + fixed(r.importance[i], 4) +
             "\">" + html_escape(piece) + "</span>";
   }
+  if (!r.tokens.empty()) html += "</span>";
   html += "</p>\n<p class=\"legend\">low ";
   for (int level = 0; level <= 8; ++level) html += "<span style=\"background:" + heat_css(level / 8.0) + "\"></span>";
   html += " high (from the least to the most important token) &mdash; importance by attention rollout (Abnar &amp; Zuidema, 2020): how much the pooled "
