@@ -62,8 +62,13 @@ if command -v script >/dev/null; then
   # On a terminal (script gives the command one), a run longer than half a second shows the line unasked.
   script -qec "'$ATTN' --model '$TINY' classify -i '$WORK/lines.txt' -o /dev/null -t 1" /dev/null </dev/null >"$WORK/tty.log" 2>&1
   check "progress on a terminal" grep -qE '[0-9]+% \[.*lines/s  ETA' "$WORK/tty.log"
+  script -qec "'$ATTN' --model '$TINY' classify -i '$WORK/lines.txt' -t 1 | cat >/dev/null" /dev/null </dev/null >"$WORK/tty.log" 2>&1
+  check "progress on a terminal when the records go to a pipe" grep -qE '[0-9]+% \[.*lines/s  ETA' "$WORK/tty.log"
   script -qec "'$ATTN' --model '$TINY' classify -i '$WORK/lines.txt' -o /dev/null -t 1 --progress never" /dev/null </dev/null >"$WORK/tty.log" 2>&1
   check "--progress never on a terminal" test -z "$(grep -F 'lines/s' "$WORK/tty.log")"
+  script -qec "'$ATTN' --model '$TINY' classify -i '$WORK/lines.txt' -t 1 -k 1" /dev/null </dev/null >"$WORK/tty.log" 2>&1
+  check "no meter cut into records shown on the same terminal" \
+    test "$(grep -c '^pos\|^neg\|^neu' "$WORK/tty.log")-$(grep -c 'lines/s' "$WORK/tty.log")" = "200000-0"
   # Texts typed at the terminal: each answer is the progress; no meter.
   (sleep 1; printf 'good\n'; sleep 1; printf '\004') | timeout 30 script -qec "'$ATTN' --model '$TINY' classify" /dev/null >"$WORK/tty.log" 2>&1
   check "typed input: the prompt, an answer, no meter" \

@@ -44,7 +44,8 @@ constexpr const char* kClassifyExamples =
     "Each input line gives one output record, in input order; an empty or invalid line gets an error record\n"
     "(and the exit code 5) instead of being skipped. Inputs longer than the model's maximum length keep their\n"
     "first tokens unless --long-text says otherwise, and the record says what was done.\n"
-    "With stderr on a terminal, a progress line shows the lines done, the rate and, for files, the time left.\n";
+    "With stderr on a terminal (and the records going elsewhere: -o, a pipe), a progress line shows the lines\n"
+    "done, the rate and, for files, the percentage and the time left.\n";
 
 std::vector<InputSource> input_sources(const ClassifyOptions& o) {
   std::vector<InputSource> sources;
@@ -73,7 +74,9 @@ int run_classify(const Context& context, const CLI::App& command, const Classify
       break;
     }
   }
-  const size_t total_bytes = progress_wanted(o.progress, interactive) ? total_input_bytes(sources) : 0;
+  const bool records_to_terminal = o.output_file.empty() && isatty(STDOUT_FILENO);
+  const bool show_progress = progress_wanted(o.progress, interactive, records_to_terminal);
+  const size_t total_bytes = show_progress ? total_input_bytes(sources) : 0;
   InputReader reader(std::move(sources));
 
   std::unique_ptr<AtomicFile> output_file;
@@ -97,7 +100,7 @@ int run_classify(const Context& context, const CLI::App& command, const Classify
   pipeline.threads = o.threads;
   pipeline.long_text = o.long_text;
   std::unique_ptr<ProgressMeter> meter;
-  if (progress_wanted(o.progress, interactive)) {
+  if (show_progress) {
     meter = std::make_unique<ProgressMeter>(STDERR_FILENO, reader, total_bytes, o.progress == ProgressMode::Auto);
     pipeline.progress = &ProgressMeter::callback;
     pipeline.progress_context = meter.get();
@@ -162,8 +165,8 @@ void add_classify_command(CLI::App& app, Context& context) {
   add_long_text_options(*classify, o->long_text);
   add_choice(*classify, "--progress", o->progress,
              {{"auto", ProgressMode::Auto}, {"always", ProgressMode::Always}, {"never", ProgressMode::Never}},
-             "Progress line on stderr: auto (when stderr is a terminal and the input is not typed at one), always "
-             "or never",
+             "Progress line on stderr: auto (when stderr is a terminal that the records do not go to, and the "
+             "input is not typed), always or never",
              "WHEN");
   classify
       ->add_option("-o,--output", o->output_file, "Write the records to FILE instead of stdout (whole or not at all)")

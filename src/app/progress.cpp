@@ -113,11 +113,11 @@ std::string ProgressMeter::render(size_t inputs_done, size_t bytes_done, size_t 
   return left + bar + "]" + right;
 }
 
-bool progress_wanted(ProgressMode mode, bool interactive_input) {
+bool progress_wanted(ProgressMode mode, bool interactive_input, bool records_to_terminal) {
   switch (mode) {
     case ProgressMode::Always: return true;
     case ProgressMode::Never: return false;
-    case ProgressMode::Auto: return !interactive_input && ::isatty(STDERR_FILENO);
+    case ProgressMode::Auto: return !interactive_input && !records_to_terminal && ::isatty(STDERR_FILENO);
   }
   return false;
 }

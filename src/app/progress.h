@@ -45,9 +45,10 @@ class ProgressMeter {
   bool finished_ = false;
 };
 
-// Whether `attn classify` should show the meter: Always; Never; Auto when stderr is a terminal and no input is
-// typed at a terminal (then the answers themselves show the progress).
-bool progress_wanted(ProgressMode mode, bool interactive_input);
+// Whether `attn classify` should show the meter: Always; Never; Auto when stderr is a terminal, the records do
+// not go to that terminal too (the meter would be cut into them) and no input is typed at a terminal (then the
+// answers themselves show the progress).
+bool progress_wanted(ProgressMode mode, bool interactive_input, bool records_to_terminal);
 
 // The sum of the sizes of the sources, or 0 if any of them is a pipe or cannot be measured.
 size_t total_input_bytes(const std::vector<InputSource>& sources);
