@@ -225,7 +225,7 @@ def main():
                         'dev_accuracy': round(dev_acc, 2), 'test_accuracy': round(test_acc, 2)})
         print(f'epoch {epoch}: loss {total_loss / steps_per_epoch:.4f} dev {dev_acc:.2f} test {test_acc:.2f} '
               f'({time.time() - t0:.0f}s)', flush=True)
-        if best is None or dev_acc >= best['dev']:  # ties go to the later, more annealed epoch
+        if best is None or dev_acc > best['dev']:  # ties keep the earlier epoch
             best = {'epoch': epoch, 'dev': dev_acc, 'test': test_acc,
                     'state': {k: v.detach().clone() for k, v in model.state_dict().items()}}
 
