@@ -64,7 +64,7 @@ def render(ctx):
     out = [f"# attn vs PyTorch: {ctx['started']}", '']
     out.append(f"Command: `{ctx['command']}` (took {ctx['minutes']:.1f} min)")
     wb = weight_bytes(doc)
-    out.append(f"Model: `{args.model}`: {cfg['num_layers']} layers, d_model {cfg['d_model']}, {cfg['num_heads']} "
+    out.append(f"Model: `{args.model_source}` (sha256 {ctx['model_sha'][:16]}…): {cfg['num_layers']} layers, d_model {cfg['d_model']}, {cfg['num_heads']} "
                f"heads, ffn {cfg['ffn_dim']}, vocab {cfg['vocab_size']}, max_length {cfg['max_length']}; "
                f"weights {wb / MIB:.2f} MiB ({wb // 4:,} floats)")
     out.append('')
@@ -138,15 +138,16 @@ def render(ctx):
             sg_cell = f'{sg[1]:.1f}' if threads == 1 else f"{sg[2]:.1f} / {sg['2 processes × 1']:.1f}"
             rows.append((name, threads, f'{a_g:.2f}', f'{t_g:.2f}' if t_g else '-', f'{sg_cell} (M={m})',
                          f'{fma:.1f}', f'{100 * a_g / ceiling:.0f}% / {100 * a_g / fma:.0f}%'))
-    out.append(table(('set', 'threads', 'attn', 'PyTorch best',
-                      'OpenBLAS sgemm M×512×128 (2 threads: OpenBLAS threads / 2 processes)',
-                      f"FMA peak ({peak['isa']})", 'attn ÷ sgemm / ÷ peak'), rows))
+    sgemm_head = f"OpenBLAS sgemm M×{cfg['ffn_dim']}×{cfg['d_model']} (2 threads: OpenBLAS threads / 2 processes)"
+    out.append(table(('set', 'threads', 'attn', 'PyTorch best', sgemm_head, f"FMA peak ({peak['isa']})",
+                      'attn ÷ sgemm / ÷ peak'), rows))
     out.append('')
     out.append('Model FLOPs per input of n tokens (`bench/inputs.py: model_flops`): per layer 2·n·d·3d (QKV) '
                '+ 2·n·d·d (output) + 2·2·n·d·f (FFN) + 2·2·n²·d (scores, weighted sum), plus 2·d·C (classifier); '
                'padding is not counted, so PyTorch\'s padded work on unsorted batches is wasted time. '
-               'sgemm: `bench_sgemm M 512 128` (row-major, B transposed, beta = 1, as attn calls it), M = tokens of '
-               'a 32-text batch of the set; for 2 threads attn ÷ sgemm uses two 1-thread processes at once. '
+               f"sgemm: `bench_sgemm M {cfg['ffn_dim']} {cfg['d_model']}` (row-major, B transposed, beta = 1, as attn "
+               'calls it), M = tokens of a 32-text batch of the set; for 2 threads attn ÷ sgemm uses two 1-thread '
+               'processes at once. '
                'FMA peak: `bench_peak`, independent FMA chains on 1 core and on all cores.')
 
     out += ['', '## Latency, load time, memory', '']

@@ -7,6 +7,7 @@ Builds bench helpers and attn in --build, makes the inputs from the SST-2 data i
 times attn as whole processes and PyTorch's forward pass in subprocesses, and checks that both predict the same.
 """
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -232,12 +233,18 @@ def main():
     bins = build(args.build)
     started = time.strftime('%Y-%m-%d %H:%M:%S %Z')
     t0 = time.perf_counter()
-    with open(args.model, encoding='utf-8') as f:
-        doc = json.load(f)
-    cfg = doc['config']
-    tokenizer = Tokenizer(doc['tokenizer'])
     tmp = tempfile.mkdtemp(prefix='attn-bench-')
     try:
+        # Both tools read one private copy, so a model file replaced during the run cannot mix two models.
+        model_copy = os.path.join(tmp, os.path.basename(args.model))
+        shutil.copyfile(args.model, model_copy)
+        with open(model_copy, 'rb') as f:
+            model_sha = hashlib.sha256(f.read()).hexdigest()
+        args.model_source, args.model = args.model, model_copy
+        with open(model_copy, encoding='utf-8') as f:
+            doc = json.load(f)
+        cfg = doc['config']
+        tokenizer = Tokenizer(doc['tokenizer'])
         env = dict(os.environ, ATTN_CACHE_DIR=os.path.join(tmp, 'cache'))
         phase = lambda what: print(f'[{time.perf_counter() - t0:6.1f} s] {what} ...', file=sys.stderr, flush=True)
         phase('making inputs')
@@ -257,7 +264,7 @@ def main():
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     warnings_after = sysinfo.quiet_check(cores)
-    ctx = dict(args=args, cfg=cfg, doc=doc, sets=sets, machine=sysinfo.machine(bins['bench_sgemm']),
+    ctx = dict(args=args, cfg=cfg, model_sha=model_sha, doc=doc, sets=sets, machine=sysinfo.machine(bins['bench_sgemm']),
                torch=torch_info, started=started, minutes=(time.perf_counter() - t0) / 60,
                warnings={'at the start': warnings_before, 'at the end': warnings_after}, peak=peak, sgemm=sgemm,
                attn=attn, torch_results=torch_results, sweeps=sweeps, command=' '.join([sys.executable] + sys.argv))
