@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from attn_model import AttnClassifier, pad_batch  # noqa: E402
+from attn_model import DEFAULT_VARIANT, VARIANT_CHOICES, AttnClassifier, pad_batch  # noqa: E402
 from attn_tokenizer import Tokenizer  # noqa: E402
 from export import export_model, load_model  # noqa: E402
 from vocab import build_vocab, tokenizer_spec  # noqa: E402
@@ -143,6 +143,12 @@ def main():
     ap.add_argument('--max-params', type=int, default=5_000_000)
     ap.add_argument('--seed', type=int, default=1234)
     ap.add_argument('--threads', type=int, default=2)
+    # Architecture variants (docs/model-format.md); the defaults are the bundled model's.
+    for key, choices in VARIANT_CHOICES.items():
+        if key == 'causal':
+            ap.add_argument('--causal', action='store_true', help='token i attends only to tokens 0..i')
+        else:
+            ap.add_argument('--' + key.replace('_', '-'), choices=choices, default=DEFAULT_VARIANT[key])
     args = ap.parse_args()
 
     torch.manual_seed(args.seed)
@@ -176,7 +182,8 @@ def main():
 
     model = AttnClassifier(len(vocab), len(LABELS), d_model=args.d_model, num_heads=args.heads,
                            num_layers=args.layers, ffn_dim=args.ffn, max_length=args.max_length,
-                           dropout=args.dropout, pad_id=tok.pad_id)
+                           dropout=args.dropout, pad_id=tok.pad_id,
+                           **{key: getattr(args, key) for key in VARIANT_CHOICES})
     if args.embedding_init_std > 0:
         # With N(0, 1) rows a rare word's vector stays mostly random noise, since each occurrence moves it by
         # about lr; a small init lets rare words start near zero and keeps the sinusoid visible (no scaling).
