@@ -367,5 +367,33 @@ r = one_record_per_line(sys.argv[2], 2)
 assert r[0]['tokens'] == 1 and r[0]['truncated'] is False, r[0]
 " "$WORK/word.txt"
 
+# --- outputs that are not regular files: -o and --attention write into a FIFO or a device in place, as a shell
+# redirection would, and into the file a symbolic link names; renaming a temporary file over them would replace
+# the FIFO, the device node (as root, `-o /dev/null` made /dev/null a regular file) or the link itself.
+printf 'good\nbad\n' >"$WORK/two.txt"
+mkfifo "$WORK/out.fifo"
+timeout 30 cat "$WORK/out.fifo" >"$WORK/fifo.jsonl" &
+reader=$!
+timeout 30 "$ATTN" --model "$TINY" classify --format jsonl -i "$WORK/two.txt" -o "$WORK/out.fifo" >"$WORK/out" 2>"$WORK/err"
+code=$?
+wait "$reader"
+expect_code "-o FIFO exits 0" 0
+check "-o FIFO: the records came through the FIFO" test "$(wc -l <"$WORK/fifo.jsonl")" -eq 2
+check "-o FIFO: still a FIFO" test -p "$WORK/out.fifo"
+check "-o FIFO: no temporary file left" test -z "$(ls "$WORK" | grep tmp-)"
+if mknod "$WORK/null" c 1 3 2>/dev/null && [ -c "$WORK/null" ]; then
+  classify -i "$WORK/two.txt" -o "$WORK/null" --attention "$WORK/null"
+  expect_code "-o and --attention to a copy of /dev/null exit 0" 0
+  check "-o and --attention to a copy of /dev/null: still a character device" test -c "$WORK/null"
+else
+  skip "-o to a device: cannot make a device node here (needs root and a filesystem without nodev)"
+fi
+echo 'previous' >"$WORK/real.jsonl"
+ln -s real.jsonl "$WORK/link.jsonl"
+classify -i "$WORK/two.txt" -o "$WORK/link.jsonl"
+expect_code "-o symbolic link exits 0" 0
+check "-o symbolic link: still a link" test -L "$WORK/link.jsonl"
+check "-o symbolic link: the file it names holds the records" test "$(wc -l <"$WORK/real.jsonl")" -eq 2
+
 echo "bad-input: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 
 namespace attn::app {
@@ -45,8 +47,20 @@ void OutputSink::flush() {
   buffer_.clear();
 }
 
-AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), sink_(-1, path_) {
-  std::string pattern = path_ + ".tmp-XXXXXX";
+AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), target_(path_), sink_(-1, path_) {
+  struct stat target {};
+  if (::stat(path_.c_str(), &target) == 0 && !S_ISREG(target.st_mode)) {
+    const int fd = ::open(path_.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) throw IoError(path_ + ": cannot open for writing (" + reason() + ")");
+    sink_ = OutputSink(fd, path_);
+    return;
+  }
+  struct stat entry {};
+  if (::lstat(path_.c_str(), &entry) == 0 && S_ISLNK(entry.st_mode)) {
+    char resolved[PATH_MAX];
+    if (::realpath(path_.c_str(), resolved) != nullptr) target_ = resolved;
+  }
+  std::string pattern = target_ + ".tmp-XXXXXX";
   const int fd = mkstemp(pattern.data());
   if (fd < 0) throw IoError(path_ + ": cannot create a temporary file beside it (" + reason() + ")");
   temp_path_ = pattern;
@@ -55,7 +69,7 @@ AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), sink_(-1, pat
   // keep the mode of the file it replaces, so a report or a results file can be read by whoever could before.
   struct stat existing {};
   mode_t mode = 0;
-  if (::stat(path_.c_str(), &existing) == 0) {
+  if (::stat(target_.c_str(), &existing) == 0) {
     mode = existing.st_mode & 07777;
   } else {
     const mode_t mask = ::umask(0);
@@ -68,13 +82,17 @@ AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), sink_(-1, pat
 AtomicFile::~AtomicFile() {
   if (open_) {
     ::close(sink_.fd());
-    ::unlink(temp_path_.c_str());
+    if (!temp_path_.empty()) ::unlink(temp_path_.c_str());
   }
 }
 
 void AtomicFile::commit() {
   sink_.flush();
   open_ = false;
+  if (temp_path_.empty()) {  // in place: a FIFO or a device has nothing to fsync or rename
+    if (::close(sink_.fd()) != 0) throw IoError(path_ + ": write failed (" + reason() + ")");
+    return;
+  }
   const bool synced = ::fsync(sink_.fd()) == 0;
   const std::string sync_reason = synced ? "" : reason();
   if (::close(sink_.fd()) != 0 || !synced) {
@@ -82,7 +100,7 @@ void AtomicFile::commit() {
     ::unlink(temp_path_.c_str());
     throw IoError(path_ + ": write failed (" + why + ")");
   }
-  if (std::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+  if (std::rename(temp_path_.c_str(), target_.c_str()) != 0) {
     const std::string why = reason();
     ::unlink(temp_path_.c_str());
     throw IoError(path_ + ": cannot rename the temporary file into place (" + why + ")");

@@ -47,7 +47,10 @@ class OutputSink {
 
 // A file that appears under its name only when commit() succeeds: written to a temporary file in the same
 // directory, then renamed over the target. Destroyed uncommitted (an error, an interruption), it removes
-// the temporary file, so the previous file, if any, is left as it was.
+// the temporary file, so the previous file, if any, is left as it was. A symbolic link is followed: the file it
+// names is replaced and the link stays. A target that exists and is not a regular file (a FIFO, a terminal,
+// /dev/null) is written in place instead, as a shell redirection would: renaming over it would replace the
+// device node or FIFO itself.
 class AtomicFile {
  public:
   explicit AtomicFile(std::string path);
@@ -56,11 +59,12 @@ class AtomicFile {
   AtomicFile& operator=(const AtomicFile&) = delete;
 
   OutputSink& sink() { return sink_; }
-  void commit();  // flush, fsync, rename; throws IoError
+  void commit();  // flush, fsync, rename (in place: flush, close); throws IoError
 
  private:
   std::string path_;
-  std::string temp_path_;
+  std::string target_;     // path_, or the file a symbolic link at path_ names
+  std::string temp_path_;  // empty when writing in place
   OutputSink sink_;
   bool open_ = true;
 };
