@@ -72,8 +72,8 @@ def render(ctx):
         out += ['**WARNING: the machine was not idle; these timings are not trustworthy:**', '']
         out += [f'- {when}: {w}' for when, ws in ctx['warnings'].items() for w in ws] + ['']
     else:
-        out += ['The machine was idle at the start and at the end (load average, no other process above 5% of a '
-                'core, no training job).', '']
+        out += ['The machine was idle before, during and after the run (load average, no other process above 5% '
+                'of a core at the start and end or 10% during the run, no training job).', '']
     facts = list(ctx['machine'].items()) + [('torch', ctx['torch'].get('torch', '-'))]
     out += ['## Machine', '', table(('', ''), facts)]
 

@@ -45,6 +45,8 @@ def parse_args():
     ap.add_argument('--quick', action='store_true', help='small inputs and few repeats: a smoke test, not figures')
     ap.add_argument('--no-torch', action='store_true', help='attn and the machine figures only')
     ap.add_argument('--report', help='also write the markdown report to this file')
+    ap.add_argument('--wait-idle', type=float, default=0, metavar='MINUTES',
+                    help='first wait up to MINUTES for no other process to use the CPU')
     ap.add_argument('--plot', help='also run the batch-size and length sweeps and save a PNG here (matplotlib)')
     args = ap.parse_args()
     if args.quick:
@@ -227,10 +229,14 @@ def main():
     if args.sentences < 1 or args.long < 1:
         sys.exit('--sentences and --long must be positive')
     cores = os.cpu_count() or 1
+    bins = build(args.build)
+    if args.wait_idle > 0 and not sysinfo.wait_until_idle(args.wait_idle, cores, lambda m: print(m, file=sys.stderr)):
+        print(f'the machine did not become idle within {args.wait_idle} minutes; running anyway', file=sys.stderr)
     warnings_before = sysinfo.quiet_check(cores)
     for w in warnings_before:
         print(f'WARNING: machine not idle, timings will be off: {w}', file=sys.stderr)
-    bins = build(args.build)
+    monitor = sysinfo.Monitor()
+    monitor.start()
     started = time.strftime('%Y-%m-%d %H:%M:%S %Z')
     t0 = time.perf_counter()
     tmp = tempfile.mkdtemp(prefix='attn-bench-')
@@ -263,10 +269,12 @@ def main():
                                    dict(run_child=run_child, attn_cmd=attn_cmd, write_lines=write_lines))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    warnings_during = monitor.stop()
     warnings_after = sysinfo.quiet_check(cores)
     ctx = dict(args=args, cfg=cfg, model_sha=model_sha, doc=doc, sets=sets, machine=sysinfo.machine(bins['bench_sgemm']),
                torch=torch_info, started=started, minutes=(time.perf_counter() - t0) / 60,
-               warnings={'at the start': warnings_before, 'at the end': warnings_after}, peak=peak, sgemm=sgemm,
+               warnings={'at the start': warnings_before, 'during the run': warnings_during,
+                         'at the end': warnings_after}, peak=peak, sgemm=sgemm,
                attn=attn, torch_results=torch_results, sweeps=sweeps, command=' '.join([sys.executable] + sys.argv))
     text = report.render(ctx)
     print(text)

@@ -3,7 +3,10 @@ import os
 import platform
 import re
 import subprocess
+import threading
 import time
+
+LOAD_LIMIT = 0.3  # 1-minute load average per core above which the machine does not count as idle
 
 
 def _run(cmd):
@@ -38,7 +41,7 @@ def machine(sgemm_binary):
 
 
 def _cpu_ticks():
-    """{pid: (utime + stime ticks, command)} for every process readable in /proc."""
+    """{pid: (utime + stime ticks, parent pid, command)} for every process readable in /proc."""
     out = {}
     for pid in os.listdir('/proc'):
         if not pid.isdigit():
@@ -49,21 +52,29 @@ def _cpu_ticks():
             fields = stat[stat.rindex(')') + 2:].split()
             with open(f'/proc/{pid}/cmdline', 'rb') as f:
                 cmd = f.read().replace(b'\0', b' ').decode(errors='replace').strip() or stat.split()[1]
-            out[int(pid)] = (int(fields[11]) + int(fields[12]), cmd)
+            out[int(pid)] = (int(fields[11]) + int(fields[12]), int(fields[1]), cmd)
         except (OSError, ValueError, IndexError):
             continue
     return out
 
 
-def busy_processes(seconds=1.0, threshold=0.05):
-    """Processes other than this one that used more than `threshold` of a core over `seconds`."""
+def _ours(pid, snapshot):
+    """True for this process and its descendants (the processes the benchmark itself runs)."""
+    me = os.getpid()
+    for _ in range(64):
+        if pid == me:
+            return True
+        if pid not in snapshot or pid <= 1:
+            return False
+        pid = snapshot[pid][1]
+    return False
+
+
+def _busy(before, after, seconds, threshold):
     hz = os.sysconf('SC_CLK_TCK')
-    before = _cpu_ticks()
-    time.sleep(seconds)
-    after = _cpu_ticks()
     busy = []
-    for pid, (ticks, cmd) in after.items():
-        if pid == os.getpid() or pid not in before:
+    for pid, (ticks, _, cmd) in after.items():
+        if pid not in before or _ours(pid, after):
             continue
         share = (ticks - before[pid][0]) / hz / seconds
         if share > threshold:
@@ -71,11 +82,60 @@ def busy_processes(seconds=1.0, threshold=0.05):
     return sorted(busy, reverse=True)
 
 
+def busy_processes(seconds=1.0, threshold=0.05):
+    """Processes other than this one and its children that used more than `threshold` of a core."""
+    before = _cpu_ticks()
+    time.sleep(seconds)
+    return _busy(before, _cpu_ticks(), seconds, threshold)
+
+
+class Monitor(threading.Thread):
+    """Samples /proc every few seconds while the benchmark runs and remembers any other busy process."""
+
+    def __init__(self, interval=5.0, threshold=0.10):
+        super().__init__(daemon=True)
+        self.interval, self.threshold = interval, threshold
+        self.seen = {}  # pid -> (highest share, command)
+        self.stopping = threading.Event()
+
+    def run(self):
+        before, start = _cpu_ticks(), time.perf_counter()
+        while not self.stopping.wait(self.interval):
+            after, now = _cpu_ticks(), time.perf_counter()
+            for share, pid, cmd in _busy(before, after, now - start, self.threshold):
+                self.seen[pid] = (max(share, self.seen.get(pid, (0.0, ''))[0]), cmd)
+            before, start = after, now
+
+    def stop(self):
+        """-> warnings (list of str) about other processes seen using the CPU during the run."""
+        self.stopping.set()
+        self.join()
+        return [f'pid {pid} used up to {100 * share:.0f}% of a core: {cmd}'
+                for pid, (share, cmd) in sorted(self.seen.items(), key=lambda kv: -kv[1][0])]
+
+
+def wait_until_idle(max_minutes, cores, log):
+    """Waits (up to max_minutes) until no other process uses the CPU for 3 checks in a row and the load average
+    has come down (it lags by about a minute). -> True if idle."""
+    deadline, quiet = time.time() + 60 * max_minutes, 0
+    while time.time() < deadline:
+        busy = busy_processes(2.0)
+        load1 = os.getloadavg()[0]
+        quiet = 0 if busy or load1 > LOAD_LIMIT * cores else quiet + 1
+        if quiet >= 3:
+            return True
+        if quiet == 0:
+            why = f'{busy[0][2][:60]} uses {100 * busy[0][0]:.0f}% of a core' if busy else f'load average {load1:.2f}'
+            log(f'waiting for an idle machine: {why}')
+            time.sleep(10)
+    return False
+
+
 def quiet_check(cores):
     """Warnings (list of str) if the machine is not idle: timings taken now would be worthless."""
     warnings = []
     load1 = os.getloadavg()[0]
-    if load1 > 0.3 * cores:
+    if load1 > LOAD_LIMIT * cores:
         warnings.append(f'load average {load1:.2f} on {cores} cores')
     for share, pid, cmd in busy_processes():
         warnings.append(f'pid {pid} uses {100 * share:.0f}% of a core: {cmd}')
