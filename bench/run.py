@@ -230,6 +230,7 @@ def main():
         sys.exit('--sentences and --long must be positive')
     cores = os.cpu_count() or 1
     bins = build(args.build)
+    machine = sysinfo.machine(bins['bench_sgemm'])
     if args.wait_idle > 0 and not sysinfo.wait_until_idle(args.wait_idle, cores, lambda m: print(m, file=sys.stderr)):
         print(f'the machine did not become idle within {args.wait_idle} minutes; running anyway', file=sys.stderr)
     warnings_before = sysinfo.quiet_check(cores)
@@ -271,7 +272,7 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
     warnings_during = monitor.stop()
     warnings_after = sysinfo.quiet_check(cores)
-    ctx = dict(args=args, cfg=cfg, model_sha=model_sha, doc=doc, sets=sets, machine=sysinfo.machine(bins['bench_sgemm']),
+    ctx = dict(args=args, cfg=cfg, model_sha=model_sha, doc=doc, sets=sets, machine=machine,
                torch=torch_info, started=started, minutes=(time.perf_counter() - t0) / 60,
                warnings={'at the start': warnings_before, 'during the run': warnings_during,
                          'at the end': warnings_after}, peak=peak, sgemm=sgemm,

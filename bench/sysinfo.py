@@ -27,8 +27,13 @@ def machine(sgemm_binary):
     flags = field('Flags').split()
     blas_pkg = _run(['dpkg-query', '-W', '-f', '${Version}', 'libopenblas0-pthread']).strip()
     cpus, per_socket, per_core = field('CPU(s)'), field('Core(s) per socket'), field('Thread(s) per core')
+    head = _run(['git', '-C', os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'rev-parse', '--short',
+                 'HEAD']).strip()
+    dirty = _run(['git', '-C', os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'status', '--porcelain',
+                  '--untracked-files=no', '--', 'src', 'include', 'CMakeLists.txt']).splitlines()
     return {
-        'cpu': field('Model name'),
+        'attn source': f'commit {head}' + (f' + uncommitted changes in {len(dirty)} engine files' if dirty else ''),
+        'cpu': field('Model name') + f" (family {field('CPU family')}, model {field('Model')})",
         'cores': f'{cpus} logical CPUs, {per_socket} cores per socket, {per_core} thread(s) per core',
         'vector ISA': ', '.join(f for f in ('avx512f', 'avx2', 'fma') if f in flags) or 'sse only',
         'caches': f"L1d {field('L1d cache')}, L2 {field('L2 cache')}, L3 {field('L3 cache')}",
