@@ -66,7 +66,7 @@ class Writer {
   }
   void floats(const std::vector<float>& v) {
     pod(static_cast<uint64_t>(v.size()));
-    bytes_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
+    if (!v.empty()) bytes_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
   }
   std::string& bytes() { return bytes_; }
 
@@ -94,7 +94,7 @@ class Reader {
     if (n != expected) ok_ = false;
     if (!ok_ || !take(n * sizeof(float))) return {};
     std::vector<float> v(n);
-    std::memcpy(v.data(), data_ + pos_ - n * sizeof(float), n * sizeof(float));
+    if (n > 0) std::memcpy(v.data(), data_ + pos_ - n * sizeof(float), n * sizeof(float));  // empty: data() may be null
     return v;
   }
   bool ok() const { return ok_; }
