@@ -39,8 +39,19 @@ void* operator new(std::size_t size) {
 
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-// The array forms too: otherwise new[] comes from the runtime's allocator while delete[] reaches the free()
-// above, a mismatch AddressSanitizer reports.
+// The array and nothrow forms too (std::stable_sort's buffer comes from nothrow new): otherwise they come
+// from the runtime's allocator while the deletes above reach free(), a mismatch AddressSanitizer reports.
+// The aligned forms are left to the runtime in both directions.
 void* operator new[](std::size_t size) { return operator new(size); }
 void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  try {
+    return operator new(size);
+  } catch (const std::bad_alloc&) {
+    return nullptr;
+  }
+}
+void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept { return operator new(size, tag); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
