@@ -271,7 +271,7 @@ def main():
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     warnings_during = monitor.stop()
-    warnings_after = sysinfo.quiet_check(cores)
+    warnings_after = sysinfo.quiet_check(cores, use_load_average=False)
     ctx = dict(args=args, cfg=cfg, model_sha=model_sha, doc=doc, sets=sets, machine=machine,
                torch=torch_info, started=started, minutes=(time.perf_counter() - t0) / 60,
                warnings={'at the start': warnings_before, 'during the run': warnings_during,

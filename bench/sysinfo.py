@@ -136,11 +136,14 @@ def wait_until_idle(max_minutes, cores, log):
     return False
 
 
-def quiet_check(cores):
-    """Warnings (list of str) if the machine is not idle: timings taken now would be worthless."""
+def quiet_check(cores, use_load_average=True):
+    """Warnings (list of str) if the machine is not idle: timings taken now would be worthless.
+
+    use_load_average=False at the end of a run: the load average then mostly counts the benchmark's own
+    processes of the last minutes, so only other processes using the CPU now count."""
     warnings = []
     load1 = os.getloadavg()[0]
-    if load1 > LOAD_LIMIT * cores:
+    if use_load_average and load1 > LOAD_LIMIT * cores:
         warnings.append(f'load average {load1:.2f} on {cores} cores')
     for share, pid, cmd in busy_processes():
         warnings.append(f'pid {pid} uses {100 * share:.0f}% of a core: {cmd}')

@@ -1,6 +1,7 @@
 // Ops against naive references and hand-computed values.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -93,6 +94,65 @@ TEST_CASE("softmax matches the closed form, sums to 1 and is stable for large sc
   float single[] = {-5.0f};
   attn::ops::softmax(single, 1);
   CHECK(single[0] == 1.0f);
+}
+
+TEST_CASE("exp_nonpositive is within 2^-22 relative of exp on [-87, 0]", "[ops]") {
+  constexpr double kExpRelative = 1.0 / (1 << 22);
+  double worst = 0.0;
+  for (int i = 0; i <= 870000; ++i) {
+    const float x = -static_cast<float>(i) * 1e-4f;
+    const double want = std::exp(static_cast<double>(x));
+    worst = std::max(worst, std::abs(attn::ops::exp_nonpositive(x) - want) / want);
+  }
+  CHECK(worst < kExpRelative);
+  CHECK(attn::ops::exp_nonpositive(0.0f) == 1.0f);
+  // Below -87 the result stays exp(-87) (about 1.6e-38): finite, positive, far below any tolerance.
+  CHECK(attn::ops::exp_nonpositive(-1000.0f) == attn::ops::exp_nonpositive(-87.0f));
+  CHECK(attn::ops::exp_nonpositive(-1000.0f) > 0.0f);
+}
+
+TEST_CASE("softmax and layer_norm match double-precision references at every length and tail", "[ops]") {
+  // The kernels reduce over 8 partial sums and then a tail; lengths around multiples of 8 cover both parts.
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> score(-30.0f, 30.0f);
+  for (int n = 1; n <= 70; ++n) {
+    std::vector<float> row(static_cast<size_t>(n));
+    for (auto& x : row) x = score(rng);
+    const float max_score = *std::max_element(row.begin(), row.end());
+    double z = 0.0;
+    for (float x : row) z += std::exp(static_cast<double>(x) - max_score);
+    std::vector<float> got = row;
+    attn::ops::softmax(got.data(), n);
+    for (int i = 0; i < n; ++i) {
+      CHECK(got[static_cast<size_t>(i)] ==
+            Approx(std::exp(static_cast<double>(row[static_cast<size_t>(i)]) - max_score) / z).margin(kKernelTolerance));
+    }
+
+    std::vector<float> v = random_vector(static_cast<size_t>(n), rng), gamma = random_vector(static_cast<size_t>(n), rng),
+                       beta = random_vector(static_cast<size_t>(n), rng);
+    double mean = 0.0, var = 0.0;
+    for (float x : v) mean += x;
+    mean /= n;
+    for (float x : v) var += (x - mean) * (x - mean);
+    var /= n;
+    std::vector<float> normed = v;
+    attn::ops::layer_norm(normed.data(), 1, n, gamma.data(), beta.data(), 1e-6f);
+    for (size_t i = 0; i < v.size(); ++i) {
+      const double want = (v[i] - mean) / std::sqrt(var + 1e-6) * gamma[i] + beta[i];
+      CHECK(normed[i] == Approx(want).margin(10 * kKernelTolerance));
+    }
+  }
+}
+
+TEST_CASE("add_bias adds the bias to every row", "[ops]") {
+  std::vector<float> y = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18};  // [2, 9]: a tail after 8
+  const float bias[] = {0.5f, -1, 2, 0, 0, 0, 0, 0, 100};
+  attn::ops::add_bias(y.data(), 2, 9, bias);
+  CHECK(y[0] == 1.5f);
+  CHECK(y[1] == 1.0f);
+  CHECK(y[8] == 109.0f);
+  CHECK(y[9] == 10.5f);
+  CHECK(y[17] == 118.0f);
 }
 
 TEST_CASE("layer_norm normalises each row with the biased variance and epsilon", "[ops]") {

@@ -28,7 +28,7 @@ void declare_cli(CLI::App& app, Context& context);
 void begin_command(const Context& context);
 
 // Resolves --model / $ATTN_MODEL / the bundled model and loads it (through the binary cache unless --no-cache).
-Model load_model(const Context& context);
+const Model& load_model(const Context& context);
 
 void add_classify_command(CLI::App& app, Context& context);
 void add_info_command(CLI::App& app, Context& context);

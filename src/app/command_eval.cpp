@@ -118,7 +118,7 @@ std::string report_json(const ConfusionMatrix& m, const Model& model, size_t ski
 }
 
 int run_eval(const Context& context, const EvalOptions& o) {
-  const Model model = load_model(context);
+  const Model& model = load_model(context);
   std::vector<InputSource> sources;
   for (const auto& file : o.input_files) {
     sources.push_back(file == "-" ? InputSource{InputSource::Kind::Stdin, "-"} : InputSource{InputSource::Kind::File, file});

@@ -60,7 +60,7 @@ std::string read_stdin() {
 }
 
 int run_explain(const Context& context, const CLI::App& command, const ExplainOptions& o) {
-  const Model model = load_model(context);
+  const Model& model = load_model(context);
   check_long_text_options(command, o.long_text, model.config());
   const std::string text = o.text == "-" ? read_stdin() : o.text;
 

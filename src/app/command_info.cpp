@@ -11,7 +11,7 @@ namespace attn::app {
 namespace {
 
 int run_info(const Context& context, OutputFormat format) {
-  const Model model = load_model(context);
+  const Model& model = load_model(context);
   const ModelConfig& c = model.config();
   const nlohmann::ordered_json info = {
       {"model", model.source()},

@@ -11,7 +11,15 @@ void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const fl
               alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-void set_blas_threads(int threads) { openblas_set_num_threads(threads); }
+// OpenBLAS's own thread pool (pthreads build): its idle threads spin on sched_yield for about 0.1 s after the
+// library starts, on cores attn's workers need. With one BLAS thread per call the pool has nothing to do, so it
+// is stopped; a weak reference, so that a BLAS without this function (or a serial build) links all the same.
+extern "C" int blas_thread_shutdown_(void) __attribute__((weak));
+
+void set_blas_threads(int threads) {
+  openblas_set_num_threads(threads);
+  if (threads == 1 && blas_thread_shutdown_ != nullptr) blas_thread_shutdown_();
+}
 
 void gemm_reference(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
                     const float* b, int ldb, float beta, float* c, int ldc) {
@@ -31,13 +39,10 @@ void gemm_reference(bool trans_a, bool trans_b, int m, int n, int k, float alpha
 }
 
 void linear(const float* x, int rows, int in, const float* weight, const float* bias, int out, float* y) {
-  if (bias != nullptr) {
-    for (int r = 0; r < rows; ++r) {
-      float* yr = y + static_cast<size_t>(r) * out;
-      for (int j = 0; j < out; ++j) yr[j] = bias[j];
-    }
-  }
-  gemm(false, true, rows, out, in, 1.0f, x, in, weight, in, bias != nullptr ? 1.0f : 0.0f, y, out);
+  // beta = 0 and the bias added afterwards: OpenBLAS reads and rescales C whenever beta != 0, which cost more
+  // than a separate pass over y.
+  gemm(false, true, rows, out, in, 1.0f, x, in, weight, in, 0.0f, y, out);
+  if (bias != nullptr) add_bias(y, rows, out, bias);
 }
 
 }  // namespace attn::ops
