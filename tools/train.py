@@ -1,82 +1,47 @@
-"""Train the bundled SST-2 sentiment model and export it in attn format v1.
+"""Train a text classifier and export it in attn format v1.
 
-Data (read-only, never copied into the repository):
+Any labelled text with any number of labels (tools/datasets.py: `text<TAB>label`, `label<TAB>text`,
+`label<SPACE>text`, or one file per label as LABEL=PATH). Held-out data either comes as --dev/--test files
+(training texts that are also dev/test texts are removed) or is split off the training data after identical
+texts are merged: a stratified dev/test split, or --folds K --fold I for cross-validation. The epoch with the
+best dev accuracy (or macro-F1) is kept; test figures are those of that epoch.
+
+Without --train: the bundled SST-2 model's data, read-only and never copied into the repository:
   train: GLUE SST-2 train.tsv (header `sentence<TAB>label`; phrases and sentences of the SST train split)
   dev:   Kim (2014) stsa.binary.dev  (`label<SPACE>sentence`), picks the epoch
-  test:  Kim (2014) stsa.binary.test (1,821 sentences), reported for the chosen epoch only
-Bracket convention: Kim's files write `-lrb-` / `-rrb-`, GLUE writes `(` `)`. We map Kim's escapes to `(` `)`,
-so train, dev and test see the same tokens and the model sees brackets the way a user types them.
-Every text is normalised the same way (brackets, white space collapsed) before deduplication and before the
-overlap check: training rows whose text is also a dev or test sentence are removed.
+  test:  Kim (2014) stsa.binary.test (1,821 sentences)
+Kim's files write `-lrb-` / `-rrb-` where GLUE writes `(` `)`; every text is normalised the same way (brackets,
+white space collapsed) before deduplication and the overlap check.
 
-The bundled model (from the repository root; see tools/README.md):
+The bundled models (from the repository root; see tools/README.md for the others):
   /usr/bin/python3 tools/train.py --out models/sst2-sentiment.json --d-model 64 --heads 4 --layers 1 --ffn 256 \
       --dropout 0.3 --embedding-dropout 0.3 --word-dropout 0.1 --lr 2e-3 --batch-size 64 --epochs 6 --threads 1
 """
 import argparse
+import json
 import math
 import os
 import random
 import sys
 import time
-from collections import defaultdict
 from datetime import datetime, timezone
 
 import torch
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import datasets  # noqa: E402
 from attn_model import DEFAULT_VARIANT, VARIANT_CHOICES, AttnClassifier, pad_batch  # noqa: E402
 from attn_tokenizer import Tokenizer  # noqa: E402
 from export import export_model, load_model  # noqa: E402
 from vocab import build_vocab, tokenizer_spec  # noqa: E402
 
-LABELS = ['negative', 'positive']
 DATA = '/work/shared/data/sst2'
-
-
-def normalise(text):
-    return ' '.join(text.replace('-lrb-', '(').replace('-rrb-', ')').split())
-
-
-def read_glue(path):
-    """-> list of (text, label) from a GLUE tsv with a `sentence<TAB>label` header."""
-    with open(path, encoding='utf-8') as f:
-        header = f.readline().rstrip('\n').split('\t')
-        if header != ['sentence', 'label']:
-            raise ValueError(f'{path}: unexpected header {header}')
-        rows = []
-        for line in f:
-            text, label = line.rstrip('\n').split('\t')
-            rows.append((normalise(text), int(label)))
-    return rows
-
-
-def read_kim(path):
-    """-> list of (text, label) from a Kim `label sentence` file."""
-    rows = []
-    with open(path, encoding='utf-8') as f:
-        for line in f:
-            label, text = line.rstrip('\n').split(' ', 1)
-            rows.append((normalise(text), int(label)))
-    return rows
-
-
-def clean_train(rows, held_out_texts):
-    """Dedupe (text, label) rows, drop texts seen with both labels and texts that are dev/test sentences."""
-    unique = list(dict.fromkeys(rows))
-    labels = defaultdict(set)
-    for text, label in unique:
-        labels[text].add(label)
-    conflicting = {t for t, ls in labels.items() if len(ls) > 1}
-    held = [r for r in unique if r[0] in held_out_texts]
-    out = [r for r in unique if r[0] not in conflicting and r[0] not in held_out_texts]
-    stats = {'rows': len(rows), 'duplicates_removed': len(rows) - len(unique),
-             'conflicting_label_rows_removed': sum(1 for r in unique if r[0] in conflicting),
-             'dev_test_overlap_removed': len(held), 'rows_used': len(out)}
-    # Rows removed for overlap, counting every raw occurrence (duplicates included).
-    stats['dev_test_overlap_raw_rows'] = sum(1 for r in rows if r[0] in held_out_texts)
-    return out, stats
+# The bundled SST-2 model's data, used when --train is not given (see the module doc).
+SST2_PRESET = {'train': [f'{DATA}/glue/train.tsv'], 'data_format': 'text-tab-label',
+               'dev': f'{DATA}/kim2014/stsa.binary.dev', 'test': f'{DATA}/kim2014/stsa.binary.test',
+               'held_out_format': 'label-space-text', 'label_names': '0=negative,1=positive',
+               'task': 'SST-2 binary sentiment'}
 
 
 def make_batches(examples, batch_size, rng, shuffle=True):
@@ -106,22 +71,115 @@ def word_dropout(ids, p, unk_id, pad_id, generator):
 
 
 @torch.no_grad()
-def accuracy(model, examples, pad_id, batch_size=256):
+def predict(model, examples, pad_id, batch_size=256):
+    """-> predicted label index of every example, in order."""
     model.eval()
-    correct = 0
+    out = [0] * len(examples)
     for batch in make_batches(examples, batch_size, None, shuffle=False):
         ids = pad_batch([examples[i][0] for i in batch], pad_id)
-        pred = model(ids).argmax(dim=-1)
-        correct += sum(int(p == examples[i][1]) for p, i in zip(pred.tolist(), batch))
-    return 100.0 * correct / len(examples)
+        for p, i in zip(model(ids).argmax(dim=-1).tolist(), batch):
+            out[i] = p
+    return out
+
+
+def metrics(model, examples, pad_id, labels):
+    """Accuracy, macro-F1 (in %), per-label precision/recall/F1/support and the confusion matrix
+    (rows: true label, columns: predicted), as `attn eval` reports them."""
+    if not examples:
+        return None
+    n = len(labels)
+    confusion = [[0] * n for _ in range(n)]
+    for (_, y), p in zip(examples, predict(model, examples, pad_id)):
+        confusion[y][p] += 1
+    per_label = {}
+    for k, name in enumerate(labels):
+        tp = confusion[k][k]
+        predicted = sum(confusion[j][k] for j in range(n))
+        support = sum(confusion[k])
+        precision = tp / predicted if predicted else 0.0
+        recall = tp / support if support else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_label[name] = {'precision': round(100 * precision, 2), 'recall': round(100 * recall, 2),
+                           'f1': round(100 * f1, 2), 'support': support}
+    correct = sum(confusion[k][k] for k in range(n))
+    return {'accuracy': round(100.0 * correct / len(examples), 2),
+            'macro_f1': round(sum(v['f1'] for v in per_label.values()) / n, 2),
+            'per_label': per_label, 'confusion': confusion, 'count': len(examples)}
+
+
+def load_data(args):
+    """-> (train_rows, dev_rows, test_rows, labels, description) from the flags; rows are (text, label index)."""
+    train_rows = datasets.read_all(args.train, args.data_format)
+    held_format = args.held_out_format or args.data_format
+    if bool(args.dev) != bool(args.test):
+        raise SystemExit('give both --dev and --test, or neither (then they are split off --train)')
+    if args.dev:
+        dev_rows = datasets.read_rows(args.dev, held_format)
+        test_rows = datasets.read_rows(args.test, held_format)
+        held_out = {t for t, _ in dev_rows} | {t for t, _ in test_rows}
+        train_rows, stats = datasets.dedupe(train_rows, held_out)
+        split = f'dev {args.dev}, test {args.test}; training texts that are dev/test texts removed'
+    else:
+        rows, stats = datasets.dedupe(train_rows)
+        if args.folds:
+            if not 0 <= args.fold < args.folds:
+                raise SystemExit(f'--fold {args.fold} is not in 0..{args.folds - 1}')
+            folds = datasets.stratified_folds(rows, args.folds, args.split_seed)
+            test_rows = folds[args.fold]
+            rest = [r for i, f in enumerate(folds) if i != args.fold for r in f]
+            train_rows, dev_rows = datasets.stratified_split(rest, args.dev_fraction, args.split_seed + 1)
+            split = (f'fold {args.fold} of {args.folds} stratified folds (seed {args.split_seed}) is the test set; '
+                     f'dev: a stratified {args.dev_fraction:g} of the other folds')
+        else:
+            rest, test_rows = datasets.stratified_split(rows, args.test_fraction, args.split_seed)
+            train_rows, dev_rows = datasets.stratified_split(
+                rest, args.dev_fraction / (1 - args.test_fraction), args.split_seed + 1)
+            split = (f'stratified split (seed {args.split_seed}) of the deduplicated rows: test '
+                     f'{args.test_fraction:g}, dev {args.dev_fraction:g}, the rest for training; '
+                     'identical texts were merged first, so no test text is also a training text')
+    if args.label_names:
+        pairs = [item.split('=', 1) for item in args.label_names.split(',')]
+        if any(len(p) != 2 or not p[0] or not p[1] for p in pairs):
+            raise SystemExit(f'--label-names {args.label_names!r}: expected FILE_LABEL=NAME,...')
+        names = dict(pairs)
+    else:
+        names = {label: label for label in sorted({label for _, label in train_rows})}
+    labels = list(names.values())
+    index = {file_label: labels.index(name) for file_label, name in names.items()}
+
+    def indexed(rows, what):
+        unknown = sorted({label for _, label in rows if label not in index})
+        if unknown:
+            raise SystemExit(f'{what}: labels {unknown} are not among the training labels {sorted(index)}')
+        return [(text, index[label]) for text, label in rows]
+    description = {'train': args.train, 'data_format': args.data_format, 'split': split, 'train_rows': stats}
+    return (indexed(train_rows, 'train'), indexed(dev_rows, 'dev'), indexed(test_rows, 'test'), labels,
+            description)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--train', default=f'{DATA}/glue/train.tsv')
-    ap.add_argument('--dev', default=f'{DATA}/kim2014/stsa.binary.dev')
-    ap.add_argument('--test', default=f'{DATA}/kim2014/stsa.binary.test')
-    ap.add_argument('--out', default='models/sst2-sentiment.json')
+    data = ap.add_argument_group('data (default: the SST-2 files of the bundled model)')
+    data.add_argument('--train', nargs='+', metavar='SPEC',
+                      help='training files in --data-format, or LABEL=PATH (every line of PATH has LABEL)')
+    data.add_argument('--data-format', choices=datasets.FORMATS, default='text-tab-label')
+    data.add_argument('--dev', help='dev file (picks the epoch); without --dev/--test both are split off --train')
+    data.add_argument('--test', help='test file, reported for the chosen epoch only')
+    data.add_argument('--held-out-format', choices=datasets.FORMATS, help='format of --dev/--test (default: --data-format)')
+    data.add_argument('--label-names', help='FILE_LABEL=NAME,... in the order of the model head (default: sorted)')
+    data.add_argument('--test-fraction', type=float, default=0.1, help='stratified test split without --test')
+    data.add_argument('--dev-fraction', type=float, default=0.1, help='stratified dev split without --dev')
+    data.add_argument('--folds', type=int, default=0, help='cross-validation: the test set is fold --fold of these')
+    data.add_argument('--fold', type=int, default=0)
+    data.add_argument('--split-seed', type=int, default=1)
+    data.add_argument('--task', help='what the model does, for its metadata')
+    data.add_argument('--select-by', choices=('accuracy', 'macro_f1'), default='accuracy',
+                      help='dev metric that picks the epoch')
+    out = ap.add_argument_group('output')
+    out.add_argument('--out', help='model file to write (format v1 JSON); required unless --no-export')
+    out.add_argument('--no-export', action='store_true', help='train and report only (cross-validation folds)')
+    out.add_argument('--metrics-out', help='write the chosen epoch\'s dev and test metrics here as JSON')
+    out.add_argument('--write-splits', metavar='DIR', help='write train/dev/test.tsv (label<TAB>text) here')
     ap.add_argument('--d-model', type=int, default=128)
     ap.add_argument('--heads', type=int, default=4)
     ap.add_argument('--layers', type=int, default=2)
@@ -150,6 +208,8 @@ def main():
         else:
             ap.add_argument('--' + key.replace('_', '-'), choices=choices, default=DEFAULT_VARIANT[key])
     args = ap.parse_args()
+    if not args.out and not args.no_export:
+        ap.error('--out FILE is required (or --no-export)')
 
     torch.manual_seed(args.seed)
     random.seed(args.seed)
@@ -160,14 +220,21 @@ def main():
     torch.set_flush_denormal(True)
     started = time.time()
 
-    dev_rows, test_rows = read_kim(args.dev), read_kim(args.test)
-    held_out = {t for t, _ in dev_rows} | {t for t, _ in test_rows}
-    train_rows, stats = clean_train(read_glue(args.train), held_out)
+    if args.train is None:
+        for key, value in SST2_PRESET.items():
+            if getattr(args, key) is None or key == 'data_format':
+                setattr(args, key, value)
+    train_rows, dev_rows, test_rows, labels, data_description = load_data(args)
+    stats = data_description['train_rows']
     print(f'train: {stats["rows"]} rows, {stats["duplicates_removed"]} duplicate rows removed, '
           f'{stats["conflicting_label_rows_removed"]} rows with conflicting labels removed, '
-          f'{stats["dev_test_overlap_removed"]} rows removed because their text is a dev/test sentence '
-          f'({stats["dev_test_overlap_raw_rows"]} raw rows), {stats["rows_used"]} used; '
-          f'dev {len(dev_rows)}, test {len(test_rows)}', flush=True)
+          f'{stats["held_out_overlap_removed"]} rows removed because their text is a dev/test text '
+          f'({stats["held_out_overlap_raw_rows"]} raw rows); {len(train_rows)} train, dev {len(dev_rows)}, '
+          f'test {len(test_rows)}; labels {labels}', flush=True)
+    if args.write_splits:
+        os.makedirs(args.write_splits, exist_ok=True)
+        for name, rows in (('train', train_rows), ('dev', dev_rows), ('test', test_rows)):
+            datasets.write_rows([(t, labels[y]) for t, y in rows], os.path.join(args.write_splits, name + '.tsv'))
 
     vocab = build_vocab([t for t, _ in train_rows], min_count=args.min_count, max_words=args.max_words)
     spec = tokenizer_spec(vocab)
@@ -180,7 +247,7 @@ def main():
     unk = sum(i == tok.unk_id for ids, _ in dev + test for i in ids)
     print(f'vocab {len(vocab)}; dev+test: {truncated} inputs truncated, {unk} [UNK] tokens', flush=True)
 
-    model = AttnClassifier(len(vocab), len(LABELS), d_model=args.d_model, num_heads=args.heads,
+    model = AttnClassifier(len(vocab), len(labels), d_model=args.d_model, num_heads=args.heads,
                            num_layers=args.layers, ffn_dim=args.ffn, max_length=args.max_length,
                            dropout=args.dropout, pad_id=tok.pad_id,
                            **{key: getattr(args, key) for key in VARIANT_CHOICES})
@@ -227,36 +294,53 @@ def main():
             if (step + 1) % 200 == 0:
                 print(f'  step {step + 1}/{steps_per_epoch} loss {total_loss / (step + 1):.4f} '
                       f'({time.time() - t0:.0f}s)', flush=True)
-        dev_acc = accuracy(model, dev, tok.pad_id)
-        test_acc = accuracy(model, test, tok.pad_id)
+        dev_m = metrics(model, dev, tok.pad_id, labels)
+        test_m = metrics(model, test, tok.pad_id, labels)
         history.append({'epoch': epoch, 'train_loss': round(total_loss / steps_per_epoch, 4),
-                        'dev_accuracy': round(dev_acc, 2), 'test_accuracy': round(test_acc, 2)})
-        print(f'epoch {epoch}: loss {total_loss / steps_per_epoch:.4f} dev {dev_acc:.2f} test {test_acc:.2f} '
-              f'({time.time() - t0:.0f}s)', flush=True)
-        if best is None or dev_acc > best['dev']:  # ties keep the earlier epoch
-            best = {'epoch': epoch, 'dev': dev_acc, 'test': test_acc,
+                        'dev_accuracy': dev_m['accuracy'], 'dev_macro_f1': dev_m['macro_f1'],
+                        'test_accuracy': test_m['accuracy'], 'test_macro_f1': test_m['macro_f1']})
+        print(f'epoch {epoch}: loss {total_loss / steps_per_epoch:.4f} dev {dev_m["accuracy"]:.2f} '
+              f'(macro-F1 {dev_m["macro_f1"]:.2f}) test {test_m["accuracy"]:.2f} '
+              f'(macro-F1 {test_m["macro_f1"]:.2f}) ({time.time() - t0:.0f}s)', flush=True)
+        score = dev_m[args.select_by]
+        if best is None or score > best['score']:  # ties keep the earlier epoch
+            best = {'epoch': epoch, 'score': score,
                     'state': {k: v.detach().clone() for k, v in model.state_dict().items()}}
 
     model.load_state_dict(best['state'])
     model.eval()
     # Recompute from the restored weights so the recorded figures are those of the exported model.
-    dev_acc, test_acc = accuracy(model, dev, tok.pad_id), accuracy(model, test, tok.pad_id)
+    dev_m, test_m = metrics(model, dev, tok.pad_id, labels), metrics(model, test, tok.pad_id, labels)
     elapsed = time.time() - started
-    print(f'chosen epoch {best["epoch"]} by dev accuracy: dev {dev_acc:.2f} test {test_acc:.2f}; '
-          f'{elapsed / 60:.1f} min', flush=True)
+    print(f'chosen epoch {best["epoch"]} by dev {args.select_by}: dev {dev_m["accuracy"]:.2f} '
+          f'test {test_m["accuracy"]:.2f} (macro-F1 {test_m["macro_f1"]:.2f}); {elapsed / 60:.1f} min', flush=True)
+    for name, m in test_m['per_label'].items():
+        print(f'  test {name}: precision {m["precision"]:.2f} recall {m["recall"]:.2f} F1 {m["f1"]:.2f} '
+              f'(support {m["support"]})', flush=True)
+
+    results = {'task': args.task, 'labels': labels, 'chosen_epoch': best['epoch'], 'selected_by': args.select_by,
+               'dev': dev_m, 'test': test_m, 'parameters': params, 'training_minutes': round(elapsed / 60, 1)}
+    if args.metrics_out:
+        with open(args.metrics_out, 'w', encoding='utf-8') as f:
+            json.dump(results, f, indent=1)
+    if args.no_export:
+        return
 
     metadata = {
-        'task': 'SST-2 binary sentiment',
+        'task': args.task or 'text classification',
         'created': datetime.now(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
         'command': ' '.join(['tools/train.py'] + sys.argv[1:]),
         'arguments': vars(args),
         'train_data': args.train,
         'dev_data': args.dev,
         'test_data': args.test,
+        'split': data_description['split'],
         'train_rows': stats,
         'text_normalisation': 'Kim -lrb-/-rrb- mapped to ( ); white space collapsed',
-        'dev_accuracy': round(dev_acc, 2),
-        'test_accuracy': round(test_acc, 2),
+        'dev_accuracy': dev_m['accuracy'],
+        'test_accuracy': test_m['accuracy'],
+        'test_macro_f1': test_m['macro_f1'],
+        'test_per_label': test_m['per_label'],
         'dev_sentences': len(dev), 'test_sentences': len(test),
         'chosen_epoch': best['epoch'],
         'epochs': args.epochs,
@@ -269,7 +353,7 @@ def main():
     out_dir = os.path.dirname(args.out)
     if out_dir:
         os.makedirs(out_dir, exist_ok=True)
-    size = export_model(model, spec, LABELS, args.out, metadata)
+    size = export_model(model, spec, labels, args.out, metadata)
     print(f'wrote {args.out} ({size / 1e6:.1f} MB)', flush=True)
 
     # The file must reproduce the trained model: same logits on the dev set after loading it back.
