@@ -166,8 +166,13 @@ def render(ctx):
     for r in attn['rss']:
         rows.append((f"peak RSS, {r['lines']:,} lines, batch {r['batch']}, {r['threads']} threads",
                      f"{r['rss_kib'] / 1024:.1f} MiB ({r['lines'] / r['wall']:.0f} lines/s incl. load)"))
+    # At the maximum length: attention holds one head's n x n scores at a time, so memory barely grows with n.
+    for r in attn['throughput']:
+        if r['set'] == 'long':
+            rows.append((f"peak RSS, long texts (max_length - 4 .. max_length tokens), batch {r['batch']}, "
+                         f"{r['threads']} thread{'s' if r['threads'] > 1 else ''}", f"{r['rss_kib'] / 1024:.1f} MiB"))
     rows.append(('limit 4 × weight bytes + 64 MiB', f'{limit / MIB:.1f} MiB; largest peak '
-                 f"{max(r['rss_kib'] for r in attn['rss']) / 1024:.1f} MiB"))
+                 f"{max(r['rss_kib'] for r in attn['rss'] + attn['throughput']) / 1024:.1f} MiB"))
     out.append(table(('what', 'figure'), rows))
     out.append('')
     out.append('Peak RSS of each attn process alone (`ru_maxrss` from `wait4` in `bench_spawn`).')
