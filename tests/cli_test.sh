@@ -154,6 +154,26 @@ expect_code "SIGTERM exits 130" 130; expect_err "says interrupted" "interrupted"
 check "interrupted run leaves the previous output file" test "$(cat "$WORK/kept.jsonl")" = previous
 check "interrupted run leaves no attention file" test ! -e "$WORK/att2.json"
 check "interrupted run leaves no temporary files" test -z "$(ls "$WORK" | grep tmp-)"
+# SIGINT as Ctrl-C sends it. A background job of a non-interactive shell starts with SIGINT ignored; attn
+# installs its own handler all the same.
+( printf 'good\n'; sleep 30 ) >"$WORK/fifo" &
+writer=$!
+"$ATTN" --model "$TINY" classify -i "$WORK/fifo" --format jsonl -o "$WORK/kept.jsonl" >"$WORK/out" 2>"$WORK/err" &
+pid=$!
+sleep 1
+kill -INT "$pid"
+wait "$pid"; code=$?
+kill "$writer" 2>/dev/null; wait "$writer" 2>/dev/null
+expect_code "SIGINT exits 130" 130; expect_err "says interrupted" "interrupted"
+check "SIGINT leaves the previous output file" test "$(cat "$WORK/kept.jsonl")" = previous
+check "SIGINT leaves no temporary files" test -z "$(ls "$WORK" | grep tmp-)"
+# A disk that fills up, as a file size limit of 100 blocks makes it: the write fails, exit 4 naming the file,
+# the previous file stays whole and the temporary file goes.
+( ulimit -f 100; "$ATTN" --model "$TINY" classify -i "$WORK/many.txt" --format jsonl -o "$WORK/kept.jsonl" \
+    >"$WORK/out" 2>"$WORK/err" ); code=$?
+expect_code "output past the file size limit exits 4" 4; expect_err "names the file" "kept.jsonl: write failed"
+check "a failed write leaves the previous output file" test "$(cat "$WORK/kept.jsonl")" = previous
+check "a failed write leaves no temporary files" test -z "$(ls "$WORK" | grep tmp-)"
 
 # --- eval: metrics agree with classify's own predictions; bad lines are counted, not fatal
 printf 'sentence\tlabel\nThe movie was great fun!\tpos\nI hated it.\tneg\nit is okay\tneu\ngood\t2\nno tab here\nbad\tmaybe\n' >"$WORK/labelled.tsv"

@@ -29,6 +29,9 @@ void install_signal_handlers() {
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  // Past a file size limit (ulimit -f) a write must fail with EFBIG, reported and cleaned up like a full disk;
+  // SIGXFSZ's default action would kill the process and leave the temporary file behind.
+  std::signal(SIGXFSZ, SIG_IGN);
 }
 
 bool interrupted() { return g_interrupted != 0; }
