@@ -30,6 +30,9 @@ void begin_command(const Context& context);
 // Resolves --model / $ATTN_MODEL / the bundled model and loads it (through the binary cache unless --no-cache).
 const Model& load_model(const Context& context);
 
+// The model load_model gave; it lives until the process exits.
+extern const Model* g_loaded_model;
+
 void add_classify_command(CLI::App& app, Context& context);
 void add_info_command(CLI::App& app, Context& context);
 void add_explain_command(CLI::App& app, Context& context);
