@@ -29,10 +29,9 @@ inline float bits_to_float(uint32_t bits) {
 }
 
 // exp(x) for x <= 0 with a relative error below 2^-22: x = n ln2 + r with |r| <= ln2/2, exp(r) by a degree-7
-// polynomial (the Taylor coefficients 1/k!, k <= 7: the
-// truncation error at |r| <= 0.35 is below 2e-9, so float rounding dominates), and 2^n from the exponent bits. x below -87
-// (where exp(x) < 2^-125, about 1.6e-38) gives exp(-87) rather than a subnormal: after softmax's max
-// subtraction, such a term is 0 to any tolerance we check.
+// polynomial (the Taylor coefficients 1/k!, k <= 7: the truncation error at |r| <= 0.35 is below 2e-9, so float
+// rounding dominates), and 2^n from the exponent bits. x below -87 (where exp(x) < 2^-125, about 1.6e-38) gives
+// exp(-87) rather than a subnormal: after softmax's max subtraction, such a term is 0 to any tolerance we check.
 __attribute__((always_inline)) inline float exp_nonpositive_inline(float x) {
   constexpr float kLog2e = 1.44269504088896341f;
   constexpr float kLn2Hi = 0.693359375f;           // ln 2 split in two so that n * kLn2Hi is exact
@@ -59,16 +58,17 @@ float exp_nonpositive(float x) { return exp_nonpositive_inline(x); }
 
 namespace {
 
-// Sum and maximum of v[0..n) over kLanes partial results (then the tail): vectorisable, and in the same order
-// in every build.
-inline float lane_sum(const float* v, int n) {
+// Sum of term(v[i]) and maximum of v[i] over i < n, in kLanes partial results and then the tail: vectorisable,
+// and in the same order in every build.
+template <typename Term>
+inline float lane_sum(const float* v, int n, Term term) {
   float lanes[kLanes] = {};
   int i = 0;
   for (; i + kLanes <= n; i += kLanes) {
-    for (int l = 0; l < kLanes; ++l) lanes[l] += v[i + l];
+    for (int l = 0; l < kLanes; ++l) lanes[l] += term(v[i + l]);
   }
   float sum = 0.0f;
-  for (; i < n; ++i) sum += v[i];
+  for (; i < n; ++i) sum += term(v[i]);
   for (int l = 0; l < kLanes; ++l) sum += lanes[l];
   return sum;
 }
@@ -91,7 +91,7 @@ inline float lane_max(const float* v, int n) {
 ATTN_ROW_KERNEL void softmax(float* row, int n) {
   const float max_score = lane_max(row, n);
   for (int i = 0; i < n; ++i) row[i] = exp_nonpositive_inline(row[i] - max_score);
-  const float inv = 1.0f / lane_sum(row, n);
+  const float inv = 1.0f / lane_sum(row, n, [](float value) { return value; });
   for (int i = 0; i < n; ++i) row[i] *= inv;
 }
 
@@ -100,30 +100,9 @@ ATTN_ROW_KERNEL void layer_norm(float* x, int rows, int dim, const float* gamma,
     float* v = x + static_cast<size_t>(r) * dim;
     // Two passes (mean, then the mean of squared deviations), as PyTorch's CPU kernel does; the partial sums
     // keep float rounding well inside the 1e-5 the goldens allow.
-    float mean = 0.0f, var = 0.0f;
-    {
-      float lanes[kLanes] = {};
-      int i = 0;
-      for (; i + kLanes <= dim; i += kLanes) {
-        for (int l = 0; l < kLanes; ++l) lanes[l] += v[i + l];
-      }
-      for (; i < dim; ++i) mean += v[i];
-      for (int l = 0; l < kLanes; ++l) mean += lanes[l];
-      mean /= static_cast<float>(dim);
-    }
-    {
-      float lanes[kLanes] = {};
-      int i = 0;
-      for (; i + kLanes <= dim; i += kLanes) {
-        for (int l = 0; l < kLanes; ++l) {
-          const float c = v[i + l] - mean;
-          lanes[l] += c * c;
-        }
-      }
-      for (; i < dim; ++i) var += (v[i] - mean) * (v[i] - mean);
-      for (int l = 0; l < kLanes; ++l) var += lanes[l];
-      var /= static_cast<float>(dim);
-    }
+    const float mean = lane_sum(v, dim, [](float value) { return value; }) / static_cast<float>(dim);
+    const float var =
+        lane_sum(v, dim, [mean](float value) { return (value - mean) * (value - mean); }) / static_cast<float>(dim);
     const float inv_std = 1.0f / std::sqrt(var + eps);
     for (int i = 0; i < dim; ++i) v[i] = (v[i] - mean) * inv_std * gamma[i] + beta[i];
   }
