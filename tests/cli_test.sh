@@ -141,29 +141,27 @@ check "closed stdout is quiet" test ! -s "$WORK/err"
 check "the first record is whole" py "import json,sys; assert json.loads(open(sys.argv[1]).read())['line'] == 1"
 echo previous >"$WORK/kept.jsonl"
 mkfifo "$WORK/fifo"
-( printf 'good\nbad\n'; sleep 30 ) >"$WORK/fifo" &
-writer=$!
-"$ATTN" --model "$TINY" classify -i "$WORK/fifo" --format jsonl -o "$WORK/kept.jsonl" --attention "$WORK/att2.json" \
-  >"$WORK/out" 2>"$WORK/err" &
-pid=$!
-sleep 1
-kill -TERM "$pid"
-wait "$pid"; code=$?
-kill "$writer" 2>/dev/null; wait "$writer" 2>/dev/null
+# interrupt SIGNAL ARGS...: classify from a FIFO that stays open (two lines, then nothing for 30 s) into
+# $WORK/kept.jsonl with ARGS, send SIGNAL after a second, and collect the exit code in $code.
+interrupt() {
+  local signal=$1; shift
+  ( printf 'good\nbad\n'; sleep 30 ) >"$WORK/fifo" &
+  local writer=$!
+  "$ATTN" --model "$TINY" classify -i "$WORK/fifo" --format jsonl -o "$WORK/kept.jsonl" "$@" >"$WORK/out" 2>"$WORK/err" &
+  local pid=$!
+  sleep 1
+  kill -"$signal" "$pid"
+  wait "$pid"; code=$?
+  kill "$writer" 2>/dev/null; wait "$writer" 2>/dev/null
+}
+interrupt TERM --attention "$WORK/att2.json"
 expect_code "SIGTERM exits 130" 130; expect_err "says interrupted" "interrupted"
 check "interrupted run leaves the previous output file" test "$(cat "$WORK/kept.jsonl")" = previous
 check "interrupted run leaves no attention file" test ! -e "$WORK/att2.json"
 check "interrupted run leaves no temporary files" test -z "$(ls "$WORK" | grep tmp-)"
 # SIGINT as Ctrl-C sends it. A background job of a non-interactive shell starts with SIGINT ignored; attn
 # installs its own handler all the same.
-( printf 'good\n'; sleep 30 ) >"$WORK/fifo" &
-writer=$!
-"$ATTN" --model "$TINY" classify -i "$WORK/fifo" --format jsonl -o "$WORK/kept.jsonl" >"$WORK/out" 2>"$WORK/err" &
-pid=$!
-sleep 1
-kill -INT "$pid"
-wait "$pid"; code=$?
-kill "$writer" 2>/dev/null; wait "$writer" 2>/dev/null
+interrupt INT
 expect_code "SIGINT exits 130" 130; expect_err "says interrupted" "interrupted"
 check "SIGINT leaves the previous output file" test "$(cat "$WORK/kept.jsonl")" = previous
 check "SIGINT leaves no temporary files" test -z "$(ls "$WORK" | grep tmp-)"
