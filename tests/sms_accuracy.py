@@ -22,7 +22,7 @@ def main():
         print(f'sms_accuracy: skipped, {data} is absent (the SMS Spam Collection is not part of the repository)')
         return 77
     rows, _ = datasets.dedupe(datasets.read_rows(data, 'label-tab-text'))
-    _, test = datasets.stratified_split(rows, 0.1, seed=1)
+    _, _, test = datasets.train_dev_test(rows, test_fraction=0.1, dev_fraction=0.1, seed=1)  # train.py's defaults
     with tempfile.NamedTemporaryFile('w', suffix='.tsv', encoding='utf-8') as f:
         for text, label in test:
             f.write(f'{label}\t{text}\n')

@@ -58,6 +58,12 @@ class Splits(unittest.TestCase):
         self.assertEqual(datasets.stratified_split(self.rows, 0.1, seed=1), (rest, test))  # deterministic
         self.assertNotEqual(datasets.stratified_split(self.rows, 0.1, seed=2)[1], test)
 
+    def test_train_dev_test_partitions_the_rows_with_the_label_shares(self):
+        train, dev, test = datasets.train_dev_test(self.rows, 0.1, 0.1, seed=1)
+        self.assertEqual(sorted(train + dev + test), sorted(self.rows))
+        self.assertEqual(Counter(l for _, l in test), {'ham': 60, 'spam': 10})
+        self.assertEqual(Counter(l for _, l in dev), {'ham': 60, 'spam': 10})
+
     def test_folds_partition_the_rows_with_equal_label_shares(self):
         folds = datasets.stratified_folds(self.rows, 10, seed=1)
         self.assertEqual(sorted(r for f in folds for r in f), sorted(self.rows))

@@ -99,6 +99,14 @@ def stratified_split(rows, fraction, seed):
     return rest, part
 
 
+def train_dev_test(rows, test_fraction, dev_fraction, seed):
+    """The trainer's held-out split without --dev/--test files: a stratified test_fraction of the rows (seed),
+    then a stratified dev_fraction of all rows from the rest (seed + 1). -> (train, dev, test)."""
+    rest, test = stratified_split(rows, test_fraction, seed)
+    train, dev = stratified_split(rest, dev_fraction / (1 - test_fraction), seed + 1)
+    return train, dev, test
+
+
 def stratified_folds(rows, folds, seed):
     """-> list of `folds` lists; every label's rows dealt round robin after a seeded shuffle, so each fold holds
     the same share of every label (to within one row)."""

@@ -19,7 +19,6 @@ The bundled models (from the repository root; see tools/README.md for the others
 """
 import argparse
 import json
-import math
 import os
 import random
 import sys
@@ -131,9 +130,8 @@ def load_data(args):
             split = (f'fold {args.fold} of {args.folds} stratified folds (seed {args.split_seed}) is the test set; '
                      f'dev: a stratified {args.dev_fraction:g} of the other folds')
         else:
-            rest, test_rows = datasets.stratified_split(rows, args.test_fraction, args.split_seed)
-            train_rows, dev_rows = datasets.stratified_split(
-                rest, args.dev_fraction / (1 - args.test_fraction), args.split_seed + 1)
+            train_rows, dev_rows, test_rows = datasets.train_dev_test(rows, args.test_fraction, args.dev_fraction,
+                                                                      args.split_seed)
             split = (f'stratified split (seed {args.split_seed}) of the deduplicated rows: test '
                      f'{args.test_fraction:g}, dev {args.dev_fraction:g}, the rest for training; '
                      'identical texts were merged first, so no test text is also a training text')
