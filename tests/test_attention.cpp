@@ -31,12 +31,14 @@ std::vector<float> random_vector(size_t n, std::mt19937& rng, float scale = 1.0f
   return v;
 }
 
-attn::AttentionWeights random_weights(int d, std::mt19937& rng) {
+// use_kernel false: the projections through OpenBLAS instead of the AVX2 kernel.
+attn::AttentionWeights random_weights(int d, std::mt19937& rng, bool use_kernel = true) {
   attn::AttentionWeights w;
   w.qkv_weight = random_vector(static_cast<size_t>(3 * d) * d, rng, 0.5f);
   w.qkv_bias = random_vector(3 * d, rng, 0.5f);
   w.output_weight = random_vector(static_cast<size_t>(d) * d, rng, 0.5f);
   w.output_bias = random_vector(d, rng, 0.5f);
+  attn::pack_weights(w, d, use_kernel);
   return w;
 }
 
@@ -122,6 +124,7 @@ TEST_CASE("attention on identity projections matches a hand computation", "[atte
   w.qkv_bias.assign(6, 0.0f);
   w.output_weight = {1, 0, 0, 1};
   w.output_bias = {0, 0};
+  attn::pack_weights(w, d);
   const std::vector<float> x = {1, 0, 0, 2};  // tokens (1,0) and (0,2)
   attn::BatchLayout layout;
   layout.add(2);
@@ -151,6 +154,7 @@ TEST_CASE("packed multi-head attention equals the padded, masked reference", "[a
   const int configs[][2] = {{8, 1}, {8, 2}, {12, 3}, {16, 4}, {16, 8}};
   const attn::AttentionScore scores[] = {attn::AttentionScore::ScaledDot, attn::AttentionScore::Dot,
                                          attn::AttentionScore::Additive};
+  const bool use_kernel = GENERATE(true, false);
   for (const attn::AttentionScore score : scores) {
     for (const bool causal : {false, true}) {
       for (const auto& dc : configs) {
@@ -158,7 +162,7 @@ TEST_CASE("packed multi-head attention equals the padded, masked reference", "[a
         attn::ModelConfig config = make_config(d, heads);
         config.attention_score = score;
         config.causal = causal;
-        attn::AttentionWeights w = random_weights(d, rng);
+        attn::AttentionWeights w = random_weights(d, rng, use_kernel);
         if (score == attn::AttentionScore::Additive) w.additive_v = random_vector(d, rng);  // [heads, d_head]
         const std::vector<int> lengths = {5, 1, 9, 3};  // odd lengths, one of a single token
         std::vector<std::vector<float>> inputs;
@@ -183,7 +187,7 @@ TEST_CASE("packed multi-head attention equals the padded, masked reference", "[a
         const int max_len = 9;
         for (size_t b = 0; b < lengths.size(); ++b) {
           const int n = lengths[b];
-          INFO("score=" << static_cast<int>(score) << " causal=" << causal << " d_model=" << d << " heads=" << heads
+          INFO("kernel=" << use_kernel << " score=" << static_cast<int>(score) << " causal=" << causal << " d_model=" << d << " heads=" << heads
                         << " input=" << b);
           for (int i = 0; i < n; ++i)
             for (int o = 0; o < d; ++o)

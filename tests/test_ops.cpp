@@ -13,6 +13,8 @@ namespace {
 // sgemm accumulates in float; the reference in double. Relative to the magnitude of the inputs (|x| <= 1).
 constexpr float kGemmTolerance = 1e-5f;
 constexpr float kKernelTolerance = 1e-6f;
+// A faster path against its double-precision reference (the 1e-5), inputs in [-0.5, 0.5].
+constexpr double kFastPathTolerance = 1e-5;
 
 std::vector<float> random_vector(size_t n, std::mt19937& rng) {
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
@@ -75,6 +77,44 @@ TEST_CASE("linear computes x W^T + b with W stored [out, in]", "[ops]") {
   CHECK(y[2] == 1.0f);
   attn::ops::linear(x, 1, 2, w, nullptr, 3, y);
   CHECK(y[2] == 0.0f);
+}
+
+TEST_CASE("packed linear matches the double-precision reference for every epilogue and both paths", "[ops]") {
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> dist(-0.5f, 0.5f);
+  // Rows around the 6-row tile and the 96-row block, widths around the 16-column panel (2: a classifier),
+  // depths below, at and above the 256-deep slice.
+  const int shapes[][3] = {{1, 16, 64}, {5, 17, 3}, {6, 48, 128}, {7, 2, 256}, {97, 33, 257}, {200, 64, 513}};
+  const attn::ops::Epilogue epilogues[] = {attn::ops::Epilogue::None, attn::ops::Epilogue::Relu,
+                                           attn::ops::Epilogue::Accumulate};
+  for (const bool use_kernel : {true, false}) {
+    for (const auto& shape : shapes) {
+      const int rows = shape[0], out = shape[1], in = shape[2];
+      std::vector<float> x(static_cast<size_t>(rows) * in), w(static_cast<size_t>(out) * in), bias(out);
+      std::vector<float> y0(static_cast<size_t>(rows) * out);
+      for (auto* v : {&x, &w, &bias, &y0})
+        for (auto& value : *v) value = dist(rng);
+      const attn::ops::PackedMatrix packed = attn::ops::pack_matrix(w.data(), out, in, use_kernel);
+      REQUIRE(packed.kernel == (use_kernel && attn::ops::packed_kernel_available()));
+      for (const auto epilogue : epilogues) {
+        for (const bool with_bias : {true, false}) {
+          std::vector<float> y = y0;
+          attn::ops::linear(x.data(), rows, packed, with_bias ? bias.data() : nullptr, y.data(), epilogue);
+          for (int i = 0; i < rows; ++i) {
+            for (int o = 0; o < out; ++o) {
+              double expected = with_bias ? bias[o] : 0.0;
+              for (int k = 0; k < in; ++k) expected += static_cast<double>(x[i * in + k]) * w[o * in + k];
+              if (epilogue == attn::ops::Epilogue::Relu) expected = std::max(expected, 0.0);
+              if (epilogue == attn::ops::Epilogue::Accumulate) expected += y0[i * out + o];
+              INFO("kernel " << packed.kernel << " rows " << rows << " out " << out << " in " << in << " epilogue "
+                             << static_cast<int>(epilogue) << " bias " << with_bias << " at " << i << "," << o);
+              REQUIRE(y[i * out + o] == Approx(expected).margin(kFastPathTolerance));
+            }
+          }
+        }
+      }
+    }
+  }
 }
 
 TEST_CASE("softmax matches the closed form, sums to 1 and is stable for large scores", "[ops]") {

@@ -79,6 +79,7 @@ TEST_CASE("pre-norm and post-norm blocks differ as specified", "[pooling]") {
   w.ffn.linear2_bias = {0.0f, 2.0f};
   w.attention_norm = {{1.0f, 1.0f}, {0.0f, 0.0f}};
   w.ffn_norm = {{1.0f, 1.0f}, {0.0f, 0.0f}};
+  attn::pack_weights(w, 2, 2);
   attn::BatchLayout layout;
   layout.add(1);
   attn::Workspace work;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "attn/config.h"
+#include "attn/ops.h"
 
 namespace attn {
 
@@ -31,9 +32,8 @@ struct Workspace {
   std::vector<float> states;     // [tokens, d_model]
   std::vector<float> qkv;        // [tokens, 3 * d_model]
   std::vector<float> context;    // [tokens, d_model] concatenated head outputs
-  std::vector<float> sublayer;   // [tokens, d_model] attention or feed-forward output before the residual
   std::vector<float> normed;     // [tokens, d_model] pre-norm: the normalised input of a sublayer
-  std::vector<float> hidden;     // [tokens, ffn_dim]
+  std::vector<float> hidden;     // [chunk of tokens, ffn_dim]
   std::vector<float> scores;     // [max_length, max_length] one head of one input at a time
   std::vector<float> pooled;     // [batch, d_model]
 };
@@ -63,11 +63,14 @@ struct AttentionWeights {
   std::vector<float> output_weight;  // [d_model, d_model], stored [out, in]
   std::vector<float> output_bias;    // [d_model]
   std::vector<float> additive_v;     // [num_heads, d_head] when attention_score is additive, else empty
+  ops::PackedMatrix qkv_packed;      // qkv_weight and output_weight prepared for ops::linear by pack_weights
+  ops::PackedMatrix output_packed;
 };
 
 // Multi-head self-attention over each input of the batch: out = concat_h(softmax(S_h) v_h) Wo^T + bo, with the
 // scores S_h of config.attention_score and the causal mask of config.causal (docs/model-format.md).
-// x and out are [total_tokens, d_model]. When attention_sinks is non-null, attention_sinks[b] (if non-null) receives
+// x and out are [total_tokens, d_model]; the result is added to out (the residual connection; out may be x).
+// When attention_sinks is non-null, attention_sinks[b] (if non-null) receives
 // input b's weights as [num_heads, length, length].
 void self_attention(const AttentionWeights& weights, const ModelConfig& config, const float* x,
                     const BatchLayout& layout, Workspace& work, float* out, float* const* attention_sinks);
@@ -77,9 +80,11 @@ struct FeedForwardWeights {
   std::vector<float> linear1_bias;    // [ffn_dim]
   std::vector<float> linear2_weight;  // [d_model, ffn_dim], stored [out, in]
   std::vector<float> linear2_bias;    // [d_model]
+  ops::PackedMatrix linear1_packed;   // linear1_weight and linear2_weight prepared by pack_weights
+  ops::PackedMatrix linear2_packed;
 };
 
-// out = W2 act(W1 x + b1) + b2 per row, act from config.activation; x and out are [rows, d_model].
+// out += W2 act(W1 x + b1) + b2 per row, act from config.activation; x and out are [rows, d_model] (out may be x).
 void feed_forward(const FeedForwardWeights& weights, const ModelConfig& config, const float* x, int rows,
                   Workspace& work, float* out);
 
@@ -89,6 +94,13 @@ struct EncoderBlockWeights {
   FeedForwardWeights ffn;
   LayerNormWeights ffn_norm;
 };
+
+// Fills the *_packed matrices from the [out, in] weights; the model does it once after loading. use_kernel false
+// keeps OpenBLAS for every product (the tests compare the two paths). The layers throw std::logic_error on
+// weights that were never packed.
+void pack_weights(AttentionWeights& weights, int d_model, bool use_kernel = true);
+void pack_weights(FeedForwardWeights& weights, int d_model, int ffn_dim, bool use_kernel = true);
+void pack_weights(EncoderBlockWeights& weights, int d_model, int ffn_dim, bool use_kernel = true);
 
 // One encoder block, in place on work.states. Post-norm: x = LN1(x + attention(x)); x = LN2(x + ffn(x)).
 // Pre-norm: x = x + attention(LN1(x)); x = x + ffn(LN2(x)).

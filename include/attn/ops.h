@@ -1,6 +1,7 @@
 #pragma once
 // Numeric kernels on row-major float32 buffers. The only layer that knows about BLAS.
 #include <cstddef>
+#include <vector>
 
 namespace attn::ops {
 
@@ -20,6 +21,33 @@ void gemm_reference(bool trans_a, bool trans_b, int m, int n, int k, float alpha
 // y[rows, out] = x[rows, in] W^T + bias, with W stored [out, in] as PyTorch's nn.Linear stores it.
 // bias may be null.
 void linear(const float* x, int rows, int in, const float* weight, const float* bias, int out, float* y);
+
+// A weight matrix W [out, in] (nn.Linear's layout) prepared once at load for linear() below. With the AVX2 + FMA
+// kernel, data is W^T cut into panels of kPanel output columns, [panel][in][kPanel], zero-padded; otherwise it
+// is W as given and OpenBLAS does the product.
+struct PackedMatrix {
+  static constexpr int kPanel = 16;
+  int out = 0;
+  int in = 0;
+  bool kernel = false;  // data is in panels for the AVX2 + FMA kernel
+  std::vector<float> data;
+
+  bool empty() const { return data.empty(); }
+};
+
+// Whether this CPU runs the AVX2 + FMA kernel (checked once).
+bool packed_kernel_available();
+
+// Packs W [out, in] for linear(); use_kernel false keeps OpenBLAS (the tests compare the two).
+PackedMatrix pack_matrix(const float* weight, int out, int in, bool use_kernel = true);
+
+// What linear() does to each result after x W^T + bias: nothing, ReLU, or add it to what y already holds
+// (the residual connection).
+enum class Epilogue { None, Relu, Accumulate };
+
+// y[rows, w.out] = x[rows, w.in] W^T + bias (bias may be null), then the epilogue. x rows are contiguous.
+void linear(const float* x, int rows, const PackedMatrix& w, const float* bias, float* y,
+            Epilogue epilogue = Epilogue::None);
 
 // exp(x) for x <= 0, to a relative error below 2^-22 (x below -87 gives exp(-87)). Softmax's exponential:
 // std::exp is a library call the compiler cannot vectorise, and it was a fifth of the run time on long texts.

@@ -1,6 +1,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <stdexcept>
 
 #include "attn/layers.h"
 #include "attn/ops.h"
@@ -23,17 +24,23 @@ void additive_scores(const float* q, const float* k, const float* v, int n, int 
 
 }  // namespace
 
+void pack_weights(AttentionWeights& weights, int d_model, bool use_kernel) {
+  weights.qkv_packed = ops::pack_matrix(weights.qkv_weight.data(), 3 * d_model, d_model, use_kernel);
+  weights.output_packed = ops::pack_matrix(weights.output_weight.data(), d_model, d_model, use_kernel);
+}
+
 void self_attention(const AttentionWeights& weights, const ModelConfig& config, const float* x,
                     const BatchLayout& layout, Workspace& work, float* out, float* const* attention_sinks) {
   const int d = config.d_model;
   const int d_head = config.head_dim();
   const int rows = layout.total_tokens;
   const int qkv_stride = 3 * d;
+  if (weights.qkv_packed.empty()) throw std::logic_error("self_attention: weights not packed");
   work.qkv.resize(static_cast<size_t>(rows) * qkv_stride);
   work.context.resize(static_cast<size_t>(rows) * d);
 
   // [rows, 3d]: one GEMM for the query, key and value projections of every token of every input.
-  ops::linear(x, rows, d, weights.qkv_weight.data(), weights.qkv_bias.data(), qkv_stride, work.qkv.data());
+  ops::linear(x, rows, weights.qkv_packed, weights.qkv_bias.data(), work.qkv.data());
 
   const float scale = config.attention_score == AttentionScore::ScaledDot
                           ? 1.0f / std::sqrt(static_cast<float>(d_head))
@@ -67,7 +74,8 @@ void self_attention(const AttentionWeights& weights, const ModelConfig& config, 
       ops::gemm(false, false, n, d_head, n, 1.0f, scores, n, v, qkv_stride, 0.0f, context + h * d_head, d);
     }
   }
-  ops::linear(work.context.data(), rows, d, weights.output_weight.data(), weights.output_bias.data(), d, out);
+  ops::linear(work.context.data(), rows, weights.output_packed, weights.output_bias.data(), out,
+              ops::Epilogue::Accumulate);
 }
 
 }  // namespace attn

@@ -17,7 +17,9 @@ Model::Model(std::string source, ModelConfig config, Tokenizer tokenizer, std::v
       weights_(std::move(weights)),
       positions_(config.positional_encoding == PositionalEncoding::Learned
                      ? weights_.embedding.positions
-                     : sinusoidal_positions(config.max_length, config.d_model)) {}
+                     : sinusoidal_positions(config.max_length, config.d_model)) {
+  for (auto& layer : weights_.layers) pack_weights(layer, config_.d_model, config_.ffn_dim);
+}
 
 size_t Model::parameter_count() const {
   size_t count = weights_.embedding.table.size() + weights_.embedding.positions.size() +
