@@ -151,7 +151,8 @@ TEST_CASE("attention on identity projections matches a hand computation", "[atte
 
 TEST_CASE("packed multi-head attention equals the padded, masked reference", "[attention]") {
   std::mt19937 rng(7);
-  const int configs[][2] = {{8, 1}, {8, 2}, {12, 3}, {16, 4}, {16, 8}};
+  // Head widths 8, 16 and 24 take the AVX2 head kernel (whole and half 16-wide tiles); 4 and 2 take OpenBLAS.
+  const int configs[][2] = {{8, 1}, {8, 2}, {12, 3}, {16, 4}, {16, 8}, {32, 2}, {48, 2}, {64, 4}};
   const attn::AttentionScore scores[] = {attn::AttentionScore::ScaledDot, attn::AttentionScore::Dot,
                                          attn::AttentionScore::Additive};
   const bool use_kernel = GENERATE(true, false);
@@ -164,7 +165,8 @@ TEST_CASE("packed multi-head attention equals the padded, masked reference", "[a
         config.causal = causal;
         attn::AttentionWeights w = random_weights(d, rng, use_kernel);
         if (score == attn::AttentionScore::Additive) w.additive_v = random_vector(d, rng);  // [heads, d_head]
-        const std::vector<int> lengths = {5, 1, 9, 3};  // odd lengths, one of a single token
+        // Odd lengths, one of a single token, and one past two 8-key vectors and two 6-row tiles.
+        const std::vector<int> lengths = {5, 1, 9, 3, 17};
         std::vector<std::vector<float>> inputs;
         attn::BatchLayout layout;
         std::vector<float> packed;
@@ -184,7 +186,7 @@ TEST_CASE("packed multi-head attention equals the padded, masked reference", "[a
         attn::self_attention(w, config, packed.data(), layout, work, out.data(), sinks.data());
 
         const PaddedResult ref = padded_reference(w, d, heads, inputs, lengths, score, causal);
-        const int max_len = 9;
+        const int max_len = 17;
         for (size_t b = 0; b < lengths.size(); ++b) {
           const int n = lengths[b];
           INFO("kernel=" << use_kernel << " score=" << static_cast<int>(score) << " causal=" << causal << " d_model=" << d << " heads=" << heads

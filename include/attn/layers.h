@@ -36,6 +36,7 @@ struct Workspace {
   std::vector<float> hidden;     // [chunk of tokens, ffn_dim]
   std::vector<float> scores;     // [max_length, max_length] one head of one input at a time
   std::vector<float> pooled;     // [batch, d_model]
+  ops::AttentionScratch attention;  // the AVX2 attention kernel's per-head buffers
 };
 
 struct EmbeddingWeights {

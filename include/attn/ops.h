@@ -49,6 +49,22 @@ enum class Epilogue { None, Relu, Accumulate };
 void linear(const float* x, int rows, const PackedMatrix& w, const float* bias, float* y,
             Epilogue epilogue = Epilogue::None);
 
+// Buffers attention_head reuses between calls.
+struct AttentionScratch {
+  std::vector<float> keys;   // [d_model, n rounded up to 8] the keys of every head, transposed
+  std::vector<float> probs;  // [n, n rounded up to 8] its scores, then its attention weights
+};
+
+// Whether attention_head can run heads of this width here (AVX2 + FMA, d_head a multiple of 8).
+bool attention_kernel_available(int d_head);
+
+// Every head of dot-product attention over one input of n tokens. qkv is [n, 3 * d_model] (queries, keys,
+// values; head h at columns h * d_head of each). Per head, A = softmax(scale q k^T), keys after the query masked
+// out when causal, and context[:, head h] = A v, context [n, d_model]. weights, when not null, receives every
+// A as [heads, n, n]. Only where attention_kernel_available(d_model / heads).
+void attention_heads(const float* qkv, int n, int d_model, int heads, float scale, bool causal,
+                     AttentionScratch& scratch, float* context, float* weights);
+
 // exp(x) for x <= 0, to a relative error below 2^-22 (x below -87 gives exp(-87)). Softmax's exponential:
 // std::exp is a library call the compiler cannot vectorise, and it was a fifth of the run time on long texts.
 float exp_nonpositive(float x);

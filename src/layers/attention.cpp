@@ -45,12 +45,19 @@ void self_attention(const AttentionWeights& weights, const ModelConfig& config, 
   const float scale = config.attention_score == AttentionScore::ScaledDot
                           ? 1.0f / std::sqrt(static_cast<float>(d_head))
                           : 1.0f;
+  // The AVX2 head kernel where it applies and the weights were packed for the kernels; else OpenBLAS per head.
+  const bool use_kernel = weights.qkv_packed.kernel && config.attention_score != AttentionScore::Additive &&
+                          ops::attention_kernel_available(d_head);
   for (int b = 0; b < layout.size(); ++b) {
     const int n = layout.lengths[b];
     const float* qkv = work.qkv.data() + static_cast<size_t>(layout.offsets[b]) * qkv_stride;
     float* context = work.context.data() + static_cast<size_t>(layout.offsets[b]) * d;
     float* sink = attention_sinks != nullptr ? attention_sinks[b] : nullptr;
     // Only this input's n keys exist here, so there is nothing to mask: padding never enters the softmax.
+    if (use_kernel) {
+      ops::attention_heads(qkv, n, d, config.num_heads, scale, config.causal, work.attention, context, sink);
+      continue;
+    }
     if (work.scores.size() < static_cast<size_t>(n) * n) work.scores.resize(static_cast<size_t>(n) * n);
     for (int h = 0; h < config.num_heads; ++h) {
       const float* q = qkv + h * d_head;          // [n, d_head], row stride 3d

@@ -10,7 +10,6 @@
 #include <cstdio>
 #include <limits>
 #include <stdexcept>
-#include <unordered_map>
 #include <utility>
 
 #include "attn/errors.h"
@@ -18,11 +17,76 @@
 
 namespace attn {
 
+namespace {
+
+// Piece -> id, open addressing with linear probing in one flat array, each slot keeping its key's hash. WordPiece
+// tries every shorter prefix of an unknown word, so most lookups miss; a miss here usually ends at the first
+// slot, without the pointer chasing of std::unordered_map's buckets (a twentieth of a run on short sentences).
+class PieceTable {
+ public:
+  // The id already stored under key, or -1 after storing id.
+  int32_t insert(std::string_view key, int32_t id) {
+    if (2 * (size_ + 1) > slots_.size()) grow();
+    const uint64_t h = hash(key);
+    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+      Slot& slot = slots_[i];
+      if (slot.id < 0) {
+        slot = {h, key, id};
+        ++size_;
+        return -1;
+      }
+      if (slot.hash == h && slot.key == key) return slot.id;
+    }
+  }
+
+  int32_t find(std::string_view key) const {
+    if (size_ == 0) return -1;
+    const uint64_t h = hash(key);
+    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+      const Slot& slot = slots_[i];
+      if (slot.id < 0) return -1;
+      if (slot.hash == h && slot.key == key) return slot.id;
+    }
+  }
+
+ private:
+  struct Slot {
+    uint64_t hash = 0;
+    std::string_view key;
+    int32_t id = -1;  // -1: empty
+  };
+
+  // FNV-1a, then a multiply-xorshift so that the low bits (the slot index) depend on every byte.
+  static uint64_t hash(std::string_view key) {
+    uint64_t h = 14695981039346656037ull;
+    for (const char c : key) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    h ^= h >> 32;
+    h *= 0x9E3779B97F4A7C15ull;
+    return h ^ (h >> 29);
+  }
+
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.empty() ? 64 : 2 * old.size(), Slot{});
+    mask_ = slots_.size() - 1;
+    size_ = 0;
+    for (const Slot& slot : old) {
+      if (slot.id >= 0) insert(slot.key, slot.id);
+    }
+  }
+
+  std::vector<Slot> slots_;  // size a power of two, at most half full
+  size_t mask_ = 0;
+  size_t size_ = 0;
+};
+
+}  // namespace
+
 // Lookup keys are views into `entries`, so a Vocabulary is built once and shared, never copied.
 struct Tokenizer::Vocabulary {
-  std::vector<std::string> entries;                             // id -> token
-  std::unordered_map<std::string_view, int32_t> word_starts;    // every entry, for a word's first piece
-  std::unordered_map<std::string_view, int32_t> continuations;  // entries with the prefix, keyed without it
+  std::vector<std::string> entries;  // id -> token
+  PieceTable word_starts;            // every entry, for a word's first piece
+  PieceTable continuations;          // entries with the prefix, keyed without it
   size_t longest_word_start = 0;                                // bytes: no longer piece can match
   size_t longest_continuation = 0;
 
@@ -259,37 +323,35 @@ Tokenizer::Tokenizer(TokenizerConfig config, std::vector<std::string> vocab) : c
 
   auto table = std::make_shared<Vocabulary>();
   table->entries = std::move(vocab);
-  table->word_starts.reserve(table->entries.size());
   const std::string& prefix = config_.continuation_prefix;
   for (size_t i = 0; i < table->entries.size(); ++i) {
     const std::string_view entry = table->entries[i];
-    const std::string where = "tokenizer.vocab[" + std::to_string(i) + "]: ";
-    if (entry.empty()) throw ModelError(where + "empty entry");
+    const auto where = [i] { return "tokenizer.vocab[" + std::to_string(i) + "]: "; };
+    if (entry.empty()) throw ModelError(where() + "empty entry");
     try {
       validate_utf8(entry);
     } catch (const InvalidUtf8Error& e) {
-      throw ModelError(where + e.what());
+      throw ModelError(where() + e.what());
     }
     const auto id = static_cast<int32_t>(i);
-    const auto [first, inserted] = table->word_starts.emplace(entry, id);
-    if (!inserted) {
-      throw ModelError(where + "duplicate entry " + quoted(entry) + " (first at " + std::to_string(first->second) +
-                       ")");
+    const int32_t first = table->word_starts.insert(entry, id);
+    if (first >= 0) {
+      throw ModelError(where() + "duplicate entry " + quoted(entry) + " (first at " + std::to_string(first) + ")");
     }
     table->longest_word_start = std::max(table->longest_word_start, entry.size());
     if (entry.size() > prefix.size() && entry.compare(0, prefix.size(), prefix) == 0) {
-      table->continuations.emplace(entry.substr(prefix.size()), id);
+      table->continuations.insert(entry.substr(prefix.size()), id);
       table->longest_continuation = std::max(table->longest_continuation, entry.size() - prefix.size());
     }
   }
 
   const auto special_id = [&](const char* key, const std::string& token) {
-    const auto found = table->word_starts.find(token);
-    if (found == table->word_starts.end()) {
+    const int32_t found = table->word_starts.find(token);
+    if (found < 0) {
       throw ModelError(std::string("tokenizer.special_tokens.") + key + ": " + quoted(token) +
                        " is not in tokenizer.vocab");
     }
-    return found->second;
+    return found;
   };
   pad_id_ = special_id("pad", config_.pad_token);
   unk_id_ = special_id("unk", config_.unk_token);
@@ -333,11 +395,8 @@ void Tokenizer::wordpiece(std::string_view word, size_t num_code_points, std::ve
     }
     int32_t found = -1;
     while (end > start) {
-      const auto hit = pieces.find(word.substr(start, end - start));
-      if (hit != pieces.end()) {
-        found = hit->second;
-        break;
-      }
+      found = pieces.find(word.substr(start, end - start));
+      if (found >= 0) break;
       do {
         --end;
       } while (end > start && is_continuation_byte(word[end]));

@@ -2,6 +2,7 @@
 #include <cstring>
 
 #include "attn/ops.h"
+#include "avx2_target.h"
 
 // y = epilogue(x W^T + b) for the engine's fixed weights, with W repacked once at load into column panels so the
 // inner loop reads it contiguously. An AVX2 + FMA register-blocked kernel (6 rows x 16 columns, 12 accumulators)
@@ -9,13 +10,6 @@
 // packing both operands and zeroing C on every call, and bias, ReLU and the residual add need extra passes over y.
 // Elsewhere (no AVX2 + FMA, or a compiler other than GCC/Clang on x86-64) the same contract is kept with
 // OpenBLAS and separate passes.
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(ATTN_NO_AVX2_KERNELS)
-#define ATTN_HAVE_AVX2_KERNEL 1
-#include <immintrin.h>
-#define ATTN_AVX2 __attribute__((target("avx2,fma")))
-#else
-#define ATTN_HAVE_AVX2_KERNEL 0
-#endif
 
 namespace attn::ops {
 namespace {
