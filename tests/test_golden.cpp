@@ -172,3 +172,33 @@ TEST_CASE("every architecture variant matches PyTorch: logits, attention, poolin
     }
   }
 }
+
+TEST_CASE("a batch of several cache groups gives every input exactly its result alone", "[golden]") {
+  // 4 x 31 sentences of the bundled model's golden set: about 1,300 tokens, so Model::predict runs them as three
+  // groups of at most 512 tokens (d_model 64). Every row of every product is computed the same way wherever it
+  // sits in a group, so the results must be bit-identical to running each input alone.
+  const attn::Model model = attn::Model::load(ATTN_MODELS_DIR "/sst2-sentiment.json");
+  const json golden = read_json(ATTN_FIXTURES_DIR "/sst2-golden.json");
+  std::vector<attn::Encoding> encodings;
+  for (int copy = 0; copy < 4; ++copy)
+    for (const auto& c : golden["cases"]) encodings.push_back(model.encode(c["text"].get<std::string>()));
+  std::vector<const attn::Encoding*> batch;
+  size_t tokens = 0;
+  for (const auto& e : encodings) {
+    batch.push_back(&e);
+    tokens += e.ids.size();
+  }
+  REQUIRE(tokens > 2 * 512);
+  std::vector<attn::AttentionMaps> maps;
+  const auto predictions = model.predict(batch, &maps);
+  REQUIRE(predictions.size() == batch.size());
+  REQUIRE(maps.size() == batch.size());
+  for (size_t b = 0; b < batch.size(); ++b) {
+    std::vector<attn::AttentionMaps> alone_maps;
+    const auto alone = model.predict({batch[b]}, &alone_maps);
+    INFO("input " << b);
+    REQUIRE(predictions[b].logits == alone[0].logits);
+    REQUIRE(maps[b].length == alone_maps[0].length);
+    REQUIRE(maps[b].data == alone_maps[0].data);
+  }
+}

@@ -67,6 +67,9 @@ class Model {
                                   std::vector<AttentionMaps>* attention = nullptr) const;
 
  private:
+  // predict() for one group of inputs that fits the caches.
+  std::vector<Prediction> predict_group(const std::vector<const Encoding*>& batch, Workspace& work,
+                                        std::vector<AttentionMaps>* attention) const;
   std::string source_;
   ModelConfig config_;
   Tokenizer tokenizer_;

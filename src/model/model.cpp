@@ -1,6 +1,7 @@
 #include "attn/model.h"
 
 #include <algorithm>
+#include <iterator>
 #include <string>
 
 #include "attn/errors.h"
@@ -44,8 +45,6 @@ std::vector<Prediction> Model::predict(const std::vector<const Encoding*>& batch
 
 std::vector<Prediction> Model::predict(const std::vector<const Encoding*>& batch, Workspace& work,
                                        std::vector<AttentionMaps>* attention) const {
-  const int d = config_.d_model;
-  BatchLayout layout;
   for (size_t b = 0; b < batch.size(); ++b) {
     const auto& ids = batch[b]->ids;
     if (ids.empty() || ids.size() > static_cast<size_t>(config_.max_length)) {
@@ -57,9 +56,36 @@ std::vector<Prediction> Model::predict(const std::vector<const Encoding*>& batch
         throw InputError("input " + std::to_string(b) + ": token id " + std::to_string(id) + " is outside the vocabulary");
       }
     }
-    layout.add(static_cast<int>(ids.size()));
   }
-  if (batch.empty()) return {};
+  // The inputs in groups of at most kGroupElements / d_model tokens (an input longer than that alone), each
+  // group through every layer before the next: a group's activations (128 KiB of states, 384 KiB of q, k, v) stay
+  // in the core's caches between the products, where a whole batch's would go out to memory and back at every
+  // step. Measured on the d_model 128 shape: long texts 1199 -> 1091 ms.
+  constexpr size_t kGroupElements = 32768;
+  const size_t group_tokens = kGroupElements / static_cast<size_t>(config_.d_model);
+  std::vector<Prediction> predictions;
+  predictions.reserve(batch.size());
+  if (attention != nullptr) attention->clear();
+  std::vector<const Encoding*> group;
+  std::vector<AttentionMaps> group_maps;
+  for (size_t begin = 0; begin < batch.size();) {
+    size_t end = begin + 1;
+    size_t tokens = batch[begin]->ids.size();
+    while (end < batch.size() && tokens + batch[end]->ids.size() <= group_tokens) tokens += batch[end++]->ids.size();
+    group.assign(batch.begin() + static_cast<std::ptrdiff_t>(begin), batch.begin() + static_cast<std::ptrdiff_t>(end));
+    auto part = predict_group(group, work, attention != nullptr ? &group_maps : nullptr);
+    std::move(part.begin(), part.end(), std::back_inserter(predictions));
+    if (attention != nullptr) std::move(group_maps.begin(), group_maps.end(), std::back_inserter(*attention));
+    begin = end;
+  }
+  return predictions;
+}
+
+std::vector<Prediction> Model::predict_group(const std::vector<const Encoding*>& batch, Workspace& work,
+                                             std::vector<AttentionMaps>* attention) const {
+  const int d = config_.d_model;
+  BatchLayout layout;
+  for (const Encoding* encoding : batch) layout.add(static_cast<int>(encoding->ids.size()));
 
   work.states.resize(static_cast<size_t>(layout.total_tokens) * d);
   for (int b = 0; b < layout.size(); ++b) {
