@@ -61,6 +61,7 @@ ATTN_AVX2 void tile(const float* x, size_t ldx, const float* panel, int depth, f
       acc[r][1] = bias1;
     }
   }
+#pragma GCC unroll 4
   for (int k = 0; k < depth; ++k) {
     const __m256 w0 = _mm256_loadu_ps(panel + k * kPanel);
     const __m256 w1 = _mm256_loadu_ps(panel + k * kPanel + 8);
