@@ -145,9 +145,9 @@ def render(ctx):
     out.append('Model FLOPs per input of n tokens (`bench/inputs.py: model_flops`): per layer 2·n·d·3d (QKV) '
                '+ 2·n·d·d (output) + 2·2·n·d·f (FFN) + 2·2·n²·d (scores, weighted sum), plus 2·d·C (classifier); '
                'padding is not counted, so PyTorch\'s padded work on unsorted batches is wasted time. '
-               f"sgemm: `bench_sgemm M {cfg['ffn_dim']} {cfg['d_model']}` (row-major, B transposed, beta = 1, as attn "
-               'calls it), M = tokens of a 32-text batch of the set; for 2 threads attn ÷ sgemm uses two 1-thread '
-               'processes at once. '
+               f"sgemm: `bench_sgemm M {cfg['ffn_dim']} {cfg['d_model']}` (row-major, B transposed, beta = 1: the "
+               'model\'s largest product, which attn runs on its own kernel), M = tokens of a 32-text batch of '
+               'the set; for 2 threads attn ÷ sgemm uses two 1-thread processes at once. '
                'FMA peak: `bench_peak`, independent FMA chains on 1 core and on all cores.')
 
     out += ['', '## Latency, load time, memory', '']

@@ -7,7 +7,7 @@ namespace attn::ops {
 
 // C[m,n] = alpha * op(A) op(B) + beta * C, row-major, where op(X) = X^T when trans_X.
 // A is [m,k] (or [k,m] when trans_a), B is [k,n] (or [n,k] when trans_b); lda/ldb/ldc are row strides.
-// Every matrix product of the engine goes through here (OpenBLAS sgemm).
+// OpenBLAS sgemm: the products the AVX2 kernels below do not take (no AVX2 + FMA, other head widths, pooling).
 void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
           const float* b, int ldb, float beta, float* c, int ldc);
 
