@@ -49,13 +49,13 @@ enum class Epilogue { None, Relu, Accumulate };
 void linear(const float* x, int rows, const PackedMatrix& w, const float* bias, float* y,
             Epilogue epilogue = Epilogue::None);
 
-// Buffers attention_head reuses between calls.
+// Buffers attention_heads reuses between calls.
 struct AttentionScratch {
   std::vector<float> keys;   // [d_model, n rounded up to 8] the keys of every head, transposed
   std::vector<float> probs;  // [n, n rounded up to 8] its scores, then its attention weights
 };
 
-// Whether attention_head can run heads of this width here (AVX2 + FMA, d_head a multiple of 8).
+// Whether attention_heads can run heads of this width here (AVX2 + FMA, d_head a multiple of 8).
 bool attention_kernel_available(int d_head);
 
 // Every head of dot-product attention over one input of n tokens. qkv is [n, 3 * d_model] (queries, keys,

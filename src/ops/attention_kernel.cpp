@@ -11,7 +11,6 @@
 namespace attn::ops {
 namespace {
 
-constexpr int kRows = 6;  // query rows per register tile
 constexpr int kWidth = 8;
 
 #if ATTN_HAVE_AVX2_KERNEL
@@ -51,17 +50,12 @@ ATTN_AVX2 void row_tiles(const float* a, size_t lda, const float* b, size_t ldb,
 // out [m, width] = scale * a [m, depth] b [depth, width]; width a multiple of 8.
 ATTN_AVX2 void product(const float* a, size_t lda, const float* b, size_t ldb, int m, int depth, int width,
                        float scale, float* out, size_t ldo) {
-  for (int i = 0; i < m; i += kRows) {
+  for (int i = 0; i < m; i += kTileRows) {
     const float* ai = a + i * lda;
     float* oi = out + i * ldo;
-    switch (std::min(kRows, m - i)) {
-      case 6: row_tiles<6>(ai, lda, b, ldb, depth, scale, oi, ldo, width); break;
-      case 5: row_tiles<5>(ai, lda, b, ldb, depth, scale, oi, ldo, width); break;
-      case 4: row_tiles<4>(ai, lda, b, ldb, depth, scale, oi, ldo, width); break;
-      case 3: row_tiles<3>(ai, lda, b, ldb, depth, scale, oi, ldo, width); break;
-      case 2: row_tiles<2>(ai, lda, b, ldb, depth, scale, oi, ldo, width); break;
-      default: row_tiles<1>(ai, lda, b, ldb, depth, scale, oi, ldo, width); break;
-    }
+    with_tile_rows(m - i, [&](auto tile_rows) {
+      row_tiles<decltype(tile_rows)::value>(ai, lda, b, ldb, depth, scale, oi, ldo, width);
+    });
   }
 }
 #endif

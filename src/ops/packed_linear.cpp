@@ -15,7 +15,6 @@ namespace attn::ops {
 namespace {
 
 constexpr int kPanel = PackedMatrix::kPanel;  // output columns per panel: two 8-float vectors
-constexpr int kRows = 6;                      // rows per register tile: 6 x 2 accumulators + 2 panel + 1 broadcast
 constexpr int kDepth = 256;                   // K per pass: one panel's slice is 16 KiB, half of L1
 constexpr int kRowBlock = 96;                 // rows sharing one panel slice while it sits in L1
 
@@ -114,17 +113,12 @@ ATTN_AVX2 void linear_avx2(const float* x, int rows, const PackedMatrix& w, cons
         const float* panel = w.data.data() + (static_cast<size_t>(p) * in + k0) * kPanel;
         const int cols = std::min(kPanel, out - p * kPanel);
         const float* b = bias != nullptr ? bias + p * kPanel : nullptr;
-        for (int i = i0; i < block_end; i += kRows) {
+        for (int i = i0; i < block_end; i += kTileRows) {
           const float* xs = x + static_cast<size_t>(i) * in + k0;
           float* ys = y + static_cast<size_t>(i) * out + p * kPanel;
-          switch (std::min(kRows, block_end - i)) {
-            case 6: tile<6>(xs, in, panel, depth, ys, out, cols, b, first, last, epilogue); break;
-            case 5: tile<5>(xs, in, panel, depth, ys, out, cols, b, first, last, epilogue); break;
-            case 4: tile<4>(xs, in, panel, depth, ys, out, cols, b, first, last, epilogue); break;
-            case 3: tile<3>(xs, in, panel, depth, ys, out, cols, b, first, last, epilogue); break;
-            case 2: tile<2>(xs, in, panel, depth, ys, out, cols, b, first, last, epilogue); break;
-            default: tile<1>(xs, in, panel, depth, ys, out, cols, b, first, last, epilogue); break;
-          }
+          with_tile_rows(block_end - i, [&](auto tile_rows) {
+            tile<decltype(tile_rows)::value>(xs, in, panel, depth, ys, out, cols, b, first, last, epilogue);
+          });
         }
       }
     }
