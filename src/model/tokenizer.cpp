@@ -87,7 +87,7 @@ struct Tokenizer::Vocabulary {
   std::vector<std::string> entries;  // id -> token
   PieceTable word_starts;            // every entry, for a word's first piece
   PieceTable continuations;          // entries with the prefix, keyed without it
-  size_t longest_word_start = 0;                                // bytes: no longer piece can match
+  size_t longest_word_start = 0;     // bytes: no longer piece can match
   size_t longest_continuation = 0;
 
   Vocabulary() = default;
