@@ -57,6 +57,28 @@ def torch_rate(r, n):
     return n / min(r['seconds'])
 
 
+def best_configs(sets, attn_throughput, torch_results):
+    """-> {set: (attn's fastest row by compute time, PyTorch's fastest row over all its configurations)}, for the
+    sets where both tools have rows."""
+    out = {}
+    for name in sets:
+        n = len(sets[name]['ids'])
+        ba = best([r for r in attn_throughput if r['set'] == name], lambda r: -r['compute'])
+        bt = best([r for r in torch_results if r['set'] == name], lambda r: torch_rate(r, n))
+        if ba and bt:
+            out[name] = (ba, bt)
+    return out
+
+
+def spread(values):
+    """-> (median, min, max)"""
+    return statistics.median(values), min(values), max(values)
+
+
+def torch_config(r):
+    return f"{'fast path' if r['fast'] else 'regular path'}, {r['threads']}T, batch {r['batch']}, {r['order']}"
+
+
 def render(ctx):
     args, cfg, sets, attn, doc = ctx['args'], ctx['cfg'], ctx['sets'], ctx['attn'], ctx['doc']
     flops = set_flops(sets, cfg)
@@ -103,8 +125,7 @@ def render(ctx):
             tcell, ratio = '-', '-'
             if bt is not None:
                 tr = torch_rate(bt, n)
-                tcell = (f"{tr:.0f} ({'fast path' if bt['fast'] else 'regular path'}, {bt['threads']}T, batch "
-                         f"{bt['batch']}, {bt['order']})")
+                tcell = f'{tr:.0f} ({torch_config(bt)})'
                 ratio = f'{excl / tr:.2f}× / {incl / tr:.2f}×'
             rows.append((name, threads or 'any', f"{excl:.0f} / {incl:.0f} ({ba['threads']}T, batch {ba['batch']})",
                          tcell, ratio))
@@ -116,6 +137,41 @@ def render(ctx):
                f"({ms(attn['load_cache']['wall'])}), so it still includes tokenization, reading and JSON output. "
                'PyTorch: the forward pass and argmax only, on ids tokenized and padded beforehand '
                '(tokenization excluded from its time; this favours PyTorch).')
+
+    if ctx.get('head_to_head'):
+        out += ['', '## Head to head: alternating rounds', '']
+        rows, lines = [], []
+        for name, h in ctx['head_to_head'].items():
+            ba, bt, rounds = h['attn'], h['torch'], h['rounds']
+            ratio, pct = spread([r['ratio'] for r in rounds]), spread([r['peak_pct'] for r in rounds])
+            now = spread([r['round_peak_pct'] for r in rounds])
+            steal = [r['steal_pct'] for r in rounds if r['steal_pct'] is not None]
+            rows.append((name, f"{ba['threads']}T, batch {ba['batch']}",
+                         f"{torch_config(bt)}, OMP_WAIT_POLICY {bt['wait_policy']}", len(rounds),
+                         f'{ratio[0]:.2f}× ({ratio[1]:.2f}-{ratio[2]:.2f})',
+                         f"{statistics.median(r['attn'] for r in rounds):.0f}",
+                         f"{statistics.median(r['torch'] for r in rounds):.0f}",
+                         f'{pct[0]:.0f}% ({pct[1]:.0f}-{pct[2]:.0f})', f'{now[0]:.0f}% ({now[1]:.0f}-{now[2]:.0f})',
+                         f'{max(steal):.1f}%' if steal else '-'))
+            lines.append(f"- `{name}`, round by round (attn ÷ PyTorch, attn % of that round's peak of N GFLOP/s, "
+                         "steal): " + '; '.join(
+                             f"{r['ratio']:.2f}×, {r['round_peak_pct']:.0f}% of {r['round_peak']:.0f}"
+                             + (f", {r['steal_pct']:.1f}%" if r['steal_pct'] is not None else '') for r in rounds))
+        out.append(table(('set', 'attn', 'PyTorch', 'rounds', 'attn ÷ PyTorch, median (min-max)',
+                          'attn texts/s excl. load, median', 'PyTorch texts/s, median',
+                          'attn % of FMA peak, median (min-max)', "attn % of the round's own peak, median (min-max)",
+                          'steal, worst round'), rows))
+        out += [''] + lines + ['']
+        out.append('The machine\'s speed can drift between phases minutes apart (by 20-30 % on the project\'s VM), '
+                   'so the tables above may favour the tool whose phase ran faster. Here each set\'s best attn and '
+                   'best PyTorch configuration (the "any" rows above) are timed again in rounds that run both tools '
+                   'within seconds of each other: attn once (whole process, excl. load as above) and PyTorch once (a '
+                   'fresh worker, forward pass only), attn first in odd rounds and PyTorch first in even ones. '
+                   '% of FMA peak: attn\'s GFLOP/s over the peak for its thread count, as in the next table; '
+                   '"the round\'s own peak": over `bench_peak` run again just before the round (a tenth of its '
+                   'iterations), so that a round in which the host slowed the VM is measured against what the '
+                   'machine could do then. Steal: CPU time the hypervisor took from this VM during the round '
+                   '(`/proc/stat`), as a share of both vCPUs\' time.')
 
     # GFLOP/s against the machine.
     peak = ctx['peak']

@@ -42,6 +42,8 @@ def parse_args():
     ap.add_argument('--torch-repeats', type=int, default=1, help='timed passes per PyTorch configuration')
     ap.add_argument('--latency-runs', type=int, default=21)
     ap.add_argument('--rss-lines', type=int, default=100000)
+    ap.add_argument('--rounds', type=int, help='head-to-head rounds of attn and PyTorch, alternating (default 5; '
+                    '2 with --quick; 0 skips them)')
     ap.add_argument('--quick', action='store_true', help='small inputs and few repeats: a smoke test, not figures')
     ap.add_argument('--no-torch', action='store_true', help='attn and the machine figures only')
     ap.add_argument('--report', help='also write the markdown report to this file')
@@ -51,6 +53,8 @@ def parse_args():
     args = ap.parse_args()
     if args.quick:
         args.sentences, args.long, args.repeats, args.latency_runs, args.rss_lines = 1000, 200, 1, 5, 10000
+    if args.rounds is None:
+        args.rounds = 2 if args.quick else 5
     return args
 
 
@@ -190,6 +194,28 @@ def machine_figures(bins, sets, cfg):
     return peak, sgemm
 
 
+DEFAULT_WAIT = 'default (active)'  # wait_policy of a result run without OMP_WAIT_POLICY
+
+
+def torch_worker(args, ids, configs, threads, policy, repeats, tmp):
+    """One torch_worker.py subprocess: configs on ids ({set: [[ids...]]}) with OMP_NUM_THREADS, MKL_NUM_THREADS
+    = threads and OMP_WAIT_POLICY = policy (None: OpenMP's default) -> (torch version, results)."""
+    job = dict(model=os.path.abspath(args.model), sets=ids, configs=configs, threads=threads, repeats=repeats)
+    job_path, out_path = os.path.join(tmp, 'torch-job.json'), os.path.join(tmp, 'torch-out.json')
+    with open(job_path, 'w', encoding='utf-8') as f:
+        json.dump(job, f)
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    env.pop('OMP_WAIT_POLICY', None)
+    if policy:
+        env['OMP_WAIT_POLICY'] = policy
+    subprocess.run([sys.executable, os.path.join(HERE, 'torch_worker.py'), job_path, out_path], env=env, check=True)
+    with open(out_path, encoding='utf-8') as f:
+        out = json.load(f)
+    for r in out['results']:
+        r.update(threads=threads, wait_policy=policy or DEFAULT_WAIT)
+    return out['torch_version'], out['results']
+
+
 def torch_figures(args, sets, tmp):
     """PyTorch configurations in three subprocesses: 1 thread; 2 threads with OMP_WAIT_POLICY=PASSIVE; 2 threads
     with OpenMP's default (active) waiting, for the fast path on sorted batches only."""
@@ -200,24 +226,56 @@ def torch_figures(args, sets, tmp):
     results = []
     info = {}
     for threads, policy, configs in runs:
-        job = dict(model=os.path.abspath(args.model), sets={s: sets[s]['ids'] for s in sets}, configs=configs,
-                   threads=threads, repeats=args.torch_repeats)
-        job_path, out_path = os.path.join(tmp, 'torch-job.json'), os.path.join(tmp, 'torch-out.json')
-        with open(job_path, 'w', encoding='utf-8') as f:
-            json.dump(job, f)
-        env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
-        env.pop('OMP_WAIT_POLICY', None)
-        if policy:
-            env['OMP_WAIT_POLICY'] = policy
-        subprocess.run([sys.executable, os.path.join(HERE, 'torch_worker.py'), job_path, out_path], env=env,
-                       check=True)
-        with open(out_path, encoding='utf-8') as f:
-            out = json.load(f)
-        info = {'torch': out['torch_version']}
-        for r in out['results']:
-            r.update(threads=threads, wait_policy=policy or 'default (active)')
-            results.append(r)
+        version, out = torch_worker(args, {s: sets[s]['ids'] for s in sets}, configs, threads, policy,
+                                    args.torch_repeats, tmp)
+        info = {'torch': version}
+        results += out
     return info, results
+
+
+def round_peak(bins, threads):
+    """bench_peak with a tenth of its default iterations (about 0.3 s): the FMA peak on 1 core or on all cores."""
+    out = subprocess.run([bins['bench_peak'], '20000000'], capture_output=True, text=True, check=True).stdout
+    values = dict(line.split(' ', 1) for line in out.splitlines())
+    return float(values['single_core_gflops' if threads == 1 else 'all_cores_gflops'])
+
+
+def head_to_head(args, bins, sets, tmp, env, attn, torch_results, flops, peak):
+    """Each tool's best configuration per set (the fastest of the attn and PyTorch phases), run in args.rounds
+    rounds, both tools within seconds of each other: odd rounds attn first, even rounds PyTorch first, so that
+    neither always runs right after the other. -> {set: {'attn': row, 'torch': row, 'rounds': [...]}}"""
+    load_s = attn['load_cache']['wall']
+    cores = os.cpu_count() or 1
+    out = {}
+    for name, (ba, bt) in report.best_configs(sets, attn['throughput'], torch_results).items():
+        n = len(sets[name]['ids'])
+        cmd = attn_cmd(bins, args.model, '-i', sets[name]['file'], '--format', 'jsonl', '--threads',
+                       str(ba['threads']), '--batch-size', str(ba['batch']))
+        fma = float(peak['single_core_gflops'] if ba['threads'] == 1 else peak['all_cores_gflops'])
+        config = {k: bt[k] for k in ('set', 'fast', 'batch', 'order')}
+        policy = None if bt['wait_policy'] == DEFAULT_WAIT else bt['wait_policy']
+        timers = (('attn', lambda: max(1e-9, run_child(cmd, env=env)[0] - load_s)),  # as in attn_figures
+                  # a fresh worker each round: it loads and warms up again, only the forward pass is timed
+                  ('torch', lambda: torch_worker(args, {name: sets[name]['ids']}, [config], bt['threads'], policy,
+                                                 1, tmp)[1][0]['seconds'][0]))
+        rounds = []
+        for i in range(1, args.rounds + 1):
+            # The FMA peak again in every round: when the host slows the VM, it slows the peak too, and attn's
+            # share of it is then measured against what the machine could do at that moment.
+            peak_now = round_peak(bins, ba['threads'])
+            steal0, t0 = sysinfo.steal_seconds(), time.perf_counter()
+            seconds = {tool: timer() for tool, timer in (timers if i % 2 else timers[::-1])}
+            steal1, t1 = sysinfo.steal_seconds(), time.perf_counter()
+            r = dict(first='attn' if i % 2 else 'PyTorch', attn=n / seconds['attn'], torch=n / seconds['torch'],
+                     peak_pct=100 * flops[name] / seconds['attn'] * 1e-9 / fma,
+                     round_peak=peak_now, round_peak_pct=100 * flops[name] / seconds['attn'] * 1e-9 / peak_now,
+                     steal_pct=None if steal0 is None else 100 * (steal1 - steal0) / ((t1 - t0) * cores))
+            r['ratio'] = r['attn'] / r['torch']
+            rounds.append(r)
+            print(f"  head to head {name} round {i}/{args.rounds} ({r['first']} first): attn {r['attn']:.0f}/s, "
+                  f"PyTorch {r['torch']:.0f}/s, {r['ratio']:.2f}×", file=sys.stderr, flush=True)
+        out[name] = {'attn': ba, 'torch': bt, 'rounds': rounds}
+    return out
 
 
 def main():
@@ -262,6 +320,10 @@ def main():
         attn = attn_figures(args, bins, sets, tmp, env)
         phase('PyTorch')
         torch_info, torch_results = ({}, []) if args.no_torch else torch_figures(args, sets, tmp)
+        rounds = None
+        if torch_results and args.rounds > 0:
+            phase(f'head to head: {args.rounds} alternating rounds per set')
+            rounds = head_to_head(args, bins, sets, tmp, env, attn, torch_results, report.set_flops(sets, cfg), peak)
         sweeps = None
         if args.plot:
             phase('sweeps for the plot')
@@ -276,7 +338,8 @@ def main():
                torch=torch_info, started=started, minutes=(time.perf_counter() - t0) / 60,
                warnings={'at the start': warnings_before, 'during the run': warnings_during,
                          'at the end': warnings_after}, peak=peak, sgemm=sgemm,
-               attn=attn, torch_results=torch_results, sweeps=sweeps, command=' '.join([sys.executable] + sys.argv))
+               attn=attn, torch_results=torch_results, head_to_head=rounds, sweeps=sweeps,
+               command=' '.join([sys.executable] + sys.argv))
     text = report.render(ctx)
     print(text)
     if args.report:

@@ -45,6 +45,17 @@ def machine(sgemm_binary):
     }
 
 
+def steal_seconds():
+    """CPU time the hypervisor gave to others while this VM wanted it, all CPUs together (the 8th field of
+    /proc/stat's cpu line), in seconds; None where the kernel does not report it."""
+    try:
+        with open('/proc/stat') as f:
+            fields = f.readline().split()
+        return int(fields[8]) / os.sysconf('SC_CLK_TCK')
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _cpu_ticks():
     """{pid: (utime + stime ticks, parent pid, command)} for every process readable in /proc."""
     out = {}

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include "attn/ops.h"
 #include "avx2_target.h"
@@ -47,6 +48,61 @@ ATTN_AVX2 void row_tiles(const float* a, size_t lda, const float* b, size_t ldb,
   if (c < width) tile<rows, 1>(a, lda, b + c, ldb, depth, scale, out + c, ldo);
 }
 
+// exp(x) for x <= 0 in eight lanes: the range reduction and degree-7 polynomial of exp_nonpositive
+// (kernels.cpp), so both paths agree to float rounding. Lanes above 0 give garbage; callers mask them.
+ATTN_AVX2 inline __m256 exp_nonpositive8(__m256 x) {
+  x = _mm256_max_ps(x, _mm256_set1_ps(-87.0f));
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);  // ln 2 in two parts, as the scalar one
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440054690583e-4f), r);
+  __m256 p = _mm256_set1_ps(1.0f / 5040.0f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 720.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  const __m256i exponent = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(p, _mm256_castsi256_ps(exponent));
+}
+
+// All ones in lanes l < count, zeros elsewhere.
+ATTN_AVX2 inline __m256 lanes_below(int count) {
+  return _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
+}
+
+// Softmax over row[0, visible), in place, in whole vectors: row has room for visible rounded up to 8, and those
+// extra lanes end as 0. ops::softmax called per row (a call through the CPU dispatch, three scalar-tailed
+// passes) was 7 % of a short-sentence run of the bundled model.
+ATTN_AVX2 void softmax_row(float* row, int visible) {
+  const int vectors = (visible + kWidth - 1) / kWidth;
+  const __m256 lowest = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+  __m256 top = lowest;
+  for (int v = 0; v < vectors; ++v) {
+    const __m256 seen = lanes_below(visible - v * kWidth);
+    top = _mm256_max_ps(top, _mm256_blendv_ps(lowest, _mm256_loadu_ps(row + v * kWidth), seen));
+  }
+  top = _mm256_max_ps(top, _mm256_permute2f128_ps(top, top, 1));
+  top = _mm256_max_ps(top, _mm256_permute_ps(top, 0x4e));
+  top = _mm256_max_ps(top, _mm256_permute_ps(top, 0xb1));
+  __m256 sum = _mm256_setzero_ps();
+  for (int v = 0; v < vectors; ++v) {
+    const __m256 shifted = _mm256_sub_ps(_mm256_loadu_ps(row + v * kWidth), top);
+    const __m256 e = _mm256_and_ps(exp_nonpositive8(shifted), lanes_below(visible - v * kWidth));
+    _mm256_storeu_ps(row + v * kWidth, e);
+    sum = _mm256_add_ps(sum, e);
+  }
+  sum = _mm256_add_ps(sum, _mm256_permute2f128_ps(sum, sum, 1));
+  sum = _mm256_add_ps(sum, _mm256_permute_ps(sum, 0x4e));
+  sum = _mm256_add_ps(sum, _mm256_permute_ps(sum, 0xb1));
+  const __m256 inv = _mm256_div_ps(_mm256_set1_ps(1.0f), sum);
+  for (int v = 0; v < vectors; ++v) {
+    _mm256_storeu_ps(row + v * kWidth, _mm256_mul_ps(_mm256_loadu_ps(row + v * kWidth), inv));
+  }
+}
+
 // out [m, width] = scale * a [m, depth] b [depth, width]; width a multiple of 8.
 ATTN_AVX2 void product(const float* a, size_t lda, const float* b, size_t ldb, int m, int depth, int width,
                        float scale, float* out, size_t ldo) {
@@ -92,7 +148,7 @@ void attention_heads(const float* qkv, int n, int d_model, int heads, float scal
       float* row = p + static_cast<size_t>(i) * padded;
       // Causal: query i sees keys 0..i; the later keys get weight exactly 0 (the -inf of the mask).
       const int visible = causal ? i + 1 : n;
-      softmax(row, visible);
+      softmax_row(row, visible);
       std::fill(row + visible, row + n, 0.0f);
       if (head_weights != nullptr) std::copy(row, row + n, head_weights + static_cast<size_t>(i) * n);
     }
