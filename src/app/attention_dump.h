@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "attn/long_text.h"
 #include "attn/model.h"
 #include "attn/rollout.h"

@@ -6,6 +6,8 @@
 #include <memory>
 #include <optional>
 
+#include <nlohmann/json.hpp>
+
 #include "attn/metrics.h"
 #include "cli.h"
 #include "exit_codes.h"

@@ -3,6 +3,8 @@
 
 #include <memory>
 
+#include <nlohmann/json.hpp>
+
 #include "cli.h"
 #include "exit_codes.h"
 #include "file_io.h"

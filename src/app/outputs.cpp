@@ -13,13 +13,6 @@
 
 namespace attn::app {
 
-double json_float(float value) {
-  char buffer[32];
-  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
-  *result.ptr = '\0';
-  return std::strtod(buffer, nullptr);
-}
-
 std::vector<int> ranked_labels(const Prediction& prediction, size_t top_k) {
   std::vector<int> order(prediction.probabilities.size());
   std::iota(order.begin(), order.end(), 0);
@@ -29,30 +22,46 @@ std::vector<int> ranked_labels(const Prediction& prediction, size_t top_k) {
   return order;
 }
 
-nlohmann::ordered_json record_json(const Record& record, const Model& model, size_t top_k) {
-  nlohmann::ordered_json j;
-  j["source"] = record.input->source;
-  j["line"] = record.input->line;
+void append_record_json(std::string& out, const Record& record, const Model& model, size_t top_k) {
+  out += "{\"source\":";
+  append_json_string(out, record.input->source);
+  out += ",\"line\":";
+  append_json_uint(out, record.input->line);
   if (record.prediction == nullptr) {
-    j["error"] = record.error;
-    return j;
+    out += ",\"error\":";
+    append_json_string(out, record.error);
+    out += '}';
+    return;
   }
   const Prediction& p = *record.prediction;
-  j["label"] = model.labels()[p.label];
-  j["probability"] = json_float(p.probabilities[p.label]);
-  nlohmann::ordered_json ranked = nlohmann::ordered_json::array();
+  out += ",\"label\":";
+  append_json_string(out, model.labels()[p.label]);
+  out += ",\"probability\":";
+  append_json_float(out, p.probabilities[p.label]);
+  out += ",\"labels\":[";
+  bool first = true;
   for (int i : ranked_labels(p, top_k)) {
-    ranked.push_back({{"label", model.labels()[i]}, {"probability", json_float(p.probabilities[i])}});
+    out += first ? "{\"label\":" : ",{\"label\":";
+    append_json_string(out, model.labels()[i]);
+    out += ",\"probability\":";
+    append_json_float(out, p.probabilities[i]);
+    out += '}';
+    first = false;
   }
-  j["labels"] = std::move(ranked);
-  j["tokens"] = record.encoding->ids.size();
-  j["truncated"] = record.encoding->truncated();
-  if (record.encoding->truncated()) j["tokens_before_truncation"] = record.encoding->num_tokens_before_truncation;
+  out += "],\"tokens\":";
+  append_json_uint(out, record.encoding->ids.size());
+  out += record.encoding->truncated() ? ",\"truncated\":true" : ",\"truncated\":false";
+  if (record.encoding->truncated()) {
+    out += ",\"tokens_before_truncation\":";
+    append_json_uint(out, record.encoding->num_tokens_before_truncation);
+  }
   if (record.long_text != nullptr && record.long_text->applied) {
-    j["long_text"] = to_string(record.long_text->policy);
-    j["windows"] = record.long_text->num_windows();
+    out += ",\"long_text\":";
+    append_json_string(out, to_string(record.long_text->policy));
+    out += ",\"windows\":";
+    append_json_uint(out, record.long_text->num_windows());
   }
-  return j;
+  out += '}';
 }
 
 RecordWriter::RecordWriter(OutputSink& sink, OutputFormat format, const Model& model, size_t top_k)
@@ -107,10 +116,11 @@ std::string RecordWriter::format(const Record& record) const {
   std::string out;
   switch (format_) {
     case OutputFormat::Jsonl:
-      out = record_json(record, model_, top_k_).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+      append_record_json(out, record, model_, top_k_);
+      out += '\n';
       break;
     case OutputFormat::Json:
-      out = record_json(record, model_, top_k_).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      append_record_json(out, record, model_, top_k_);
       break;
     case OutputFormat::Tsv: {
       // source, line, label, probability, one p_<label> per label, truncated, error

@@ -5,12 +5,11 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "attn/long_text.h"
 #include "attn/model.h"
 #include "file_io.h"
 #include "inputs.h"
+#include "json_text.h"
 
 namespace attn::app {
 
@@ -24,9 +23,6 @@ struct Record {
   const LongTextEncoding* long_text = nullptr;  // how a text longer than max_length was handled; may be null
   std::string error;
 };
-
-// The JSON value a float prints as: its shortest round-trip float32 form (0.97312343, not 0.9731234312057495).
-double json_float(float value);
 
 // What was done to a text longer than max_length ("truncated: first 12 of 40 tokens", "truncated: first 6 and
 // last 6 of 40 tokens", "40 tokens in 6 windows"), or "" when it fitted.
@@ -53,6 +49,8 @@ class RecordWriter {
   size_t count_ = 0;
 };
 
-nlohmann::ordered_json record_json(const Record& record, const Model& model, size_t top_k);
+// One record as a JSON object on one line: source, line, then error, or label, probability, labels (ranked, at
+// most top_k), tokens, truncated[, tokens_before_truncation][, long_text, windows].
+void append_record_json(std::string& out, const Record& record, const Model& model, size_t top_k);
 
 }  // namespace attn::app

@@ -1,0 +1,25 @@
+#pragma once
+// JSON text written straight into a string, for the per-record output of a batch run: building each record as
+// an nlohmann object and dumping it allocated a node per field and was a tenth of a short-sentence run. The
+// output is byte for byte what nlohmann's dump gives for the same values (tests/test_json_text.cpp checks it).
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace attn::app {
+
+// s as a JSON string. Printable ASCII without '"' or '\' (labels, file names, most messages) is copied as is;
+// anything else goes through nlohmann's serializer, whose escaping and U+FFFD for invalid UTF-8 stay the rule.
+void append_json_string(std::string& out, std::string_view s);
+
+// value (finite) as nlohmann prints the double json_float(value): its shortest round-trip float digits, in
+// plain notation when the decimal point falls 4 places left of the digits to 15 right, else d.ddde-05; a
+// whole number gets ".0".
+void append_json_float(std::string& out, float value);
+
+void append_json_uint(std::string& out, std::uint64_t value);
+
+// The JSON value a float prints as: its shortest round-trip float32 form (0.97312343, not 0.9731234312057495).
+double json_float(float value);
+
+}  // namespace attn::app
