@@ -49,6 +49,13 @@ enum class Epilogue { None, Relu, Accumulate };
 void linear(const float* x, int rows, const PackedMatrix& w, const float* bias, float* y,
             Epilogue epilogue = Epilogue::None);
 
+// buffer with room for at least `size` floats -> its data. A reused buffer only ever grows: resize() to a size
+// that varies with each input's length zero-filled the new part every time it grew back (1-2 % of a run).
+inline float* at_least(std::vector<float>& buffer, size_t size) {
+  if (buffer.size() < size) buffer.resize(size);
+  return buffer.data();
+}
+
 // Buffers attention_heads reuses between calls.
 struct AttentionScratch {
   std::vector<float> keys;   // [d_model, n rounded up to 8] the keys of every head, transposed

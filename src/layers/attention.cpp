@@ -36,8 +36,8 @@ void self_attention(const AttentionWeights& weights, const ModelConfig& config, 
   const int rows = layout.total_tokens;
   const int qkv_stride = 3 * d;
   if (weights.qkv_packed.empty()) throw std::logic_error("self_attention: weights not packed");
-  work.qkv.resize(static_cast<size_t>(rows) * qkv_stride);
-  work.context.resize(static_cast<size_t>(rows) * d);
+  ops::at_least(work.qkv, static_cast<size_t>(rows) * qkv_stride);
+  ops::at_least(work.context, static_cast<size_t>(rows) * d);
 
   // [rows, 3d]: one GEMM for the query, key and value projections of every token of every input.
   ops::linear(x, rows, weights.qkv_packed, weights.qkv_bias.data(), work.qkv.data());

@@ -24,8 +24,7 @@ void feed_forward(const FeedForwardWeights& weights, const ModelConfig& config, 
   // Rows in chunks, so that a chunk's hidden layer [chunk, ffn_dim] (192 KiB at ffn_dim 512) is still in L2
   // when the second product reads it back; a whole batch's would be megabytes, written to and read from memory.
   constexpr int kChunk = 96;
-  work.hidden.resize(static_cast<size_t>(std::min(rows, kChunk)) * f);
-  float* hidden = work.hidden.data();  // [chunk, ffn_dim]
+  float* hidden = ops::at_least(work.hidden, static_cast<size_t>(std::min(rows, kChunk)) * f);  // [chunk, ffn_dim]
   for (int r0 = 0; r0 < rows; r0 += kChunk) {
     const int n = std::min(kChunk, rows - r0);
     const float* xs = x + static_cast<size_t>(r0) * d;

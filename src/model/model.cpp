@@ -87,7 +87,7 @@ std::vector<Prediction> Model::predict_group(const std::vector<const Encoding*>&
   BatchLayout layout;
   for (const Encoding* encoding : batch) layout.add(static_cast<int>(encoding->ids.size()));
 
-  work.states.resize(static_cast<size_t>(layout.total_tokens) * d);
+  ops::at_least(work.states, static_cast<size_t>(layout.total_tokens) * d);
   for (int b = 0; b < layout.size(); ++b) {
     embed(weights_.embedding, positions_, d, batch[b]->ids.data(), layout.lengths[b],
           work.states.data() + static_cast<size_t>(layout.offsets[b]) * d);

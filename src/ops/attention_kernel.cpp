@@ -129,10 +129,8 @@ void attention_heads(const float* qkv, int n, int d_model, int heads, float scal
   const size_t ld = 3 * static_cast<size_t>(d_model);
   const int padded = (n + kWidth - 1) / kWidth * kWidth;  // keys rounded up to whole vectors
   // Every head's keys transposed at once, [d_model, padded]: row t holds feature t of keys 0..n-1, then zeros.
-  scratch.keys.resize(static_cast<size_t>(d_model) * padded);
-  scratch.probs.resize(static_cast<size_t>(n) * padded);
-  float* kt = scratch.keys.data();
-  float* p = scratch.probs.data();  // [n, padded]
+  float* kt = at_least(scratch.keys, static_cast<size_t>(d_model) * padded);
+  float* p = at_least(scratch.probs, static_cast<size_t>(n) * padded);  // [n, padded]
   for (int t = 0; t < d_model; ++t) {
     float* row = kt + static_cast<size_t>(t) * padded;
     const float* k = qkv + d_model + t;
