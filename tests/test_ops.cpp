@@ -66,17 +66,20 @@ TEST_CASE("gemm_reference agrees with a hand-computed product", "[ops]") {
   CHECK(c[3] == 154.0f);
 }
 
-TEST_CASE("linear computes x W^T + b with W stored [out, in]", "[ops]") {
+TEST_CASE("linear computes x W^T + b with W stored [out, in], on both paths", "[ops]") {
   const float x[] = {1, 2};                    // [1, in=2]
   const float w[] = {1, 0, 0, 1, 2, -1};       // [out=3, in=2]
   const float bias[] = {0.5f, -0.5f, 1.0f};
-  float y[3];
-  attn::ops::linear(x, 1, 2, w, bias, 3, y);
-  CHECK(y[0] == 1.5f);
-  CHECK(y[1] == 1.5f);
-  CHECK(y[2] == 1.0f);
-  attn::ops::linear(x, 1, 2, w, nullptr, 3, y);
-  CHECK(y[2] == 0.0f);
+  for (const bool use_kernel : {true, false}) {
+    const attn::ops::PackedMatrix packed = attn::ops::pack_matrix(w, 3, 2, use_kernel);
+    float y[3];
+    attn::ops::linear(x, 1, packed, bias, y);
+    CHECK(y[0] == 1.5f);
+    CHECK(y[1] == 1.5f);
+    CHECK(y[2] == 1.0f);
+    attn::ops::linear(x, 1, packed, nullptr, y);
+    CHECK(y[2] == 0.0f);
+  }
 }
 
 TEST_CASE("packed linear matches the double-precision reference for every epilogue and both paths", "[ops]") {

@@ -21,6 +21,7 @@ std::vector<float> pool(attn::Pooling pooling, const std::vector<float>& states,
   for (int i = 0; i < d; ++i) w.weight[static_cast<size_t>(i) * d + i] = 1.0f;
   w.bias.assign(d, 0.0f);
   w.pooling_query = std::move(query);
+  attn::pack_weights(w, d, d);
   attn::BatchLayout layout;
   layout.add(n);
   attn::Workspace work;

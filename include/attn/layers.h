@@ -112,7 +112,10 @@ struct ClassifierWeights {
   std::vector<float> weight;  // [num_labels, d_model], stored [out, in]
   std::vector<float> bias;    // [num_labels]
   std::vector<float> pooling_query;  // [d_model] when pooling is attention, else empty
+  ops::PackedMatrix packed;   // weight prepared for ops::linear by pack_weights
 };
+
+void pack_weights(ClassifierWeights& weights, int d_model, int num_labels, bool use_kernel = true);
 
 // Pools each input's rows of work.states into work.pooled [batch, d_model] (config.pooling), then
 // logits [batch, num_labels] = pooled Wc^T + bc. With attention pooling and pooling_sinks non-null,

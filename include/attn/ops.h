@@ -18,10 +18,6 @@ void set_blas_threads(int threads);
 void gemm_reference(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
                     const float* b, int ldb, float beta, float* c, int ldc);
 
-// y[rows, out] = x[rows, in] W^T + bias, with W stored [out, in] as PyTorch's nn.Linear stores it.
-// bias may be null.
-void linear(const float* x, int rows, int in, const float* weight, const float* bias, int out, float* y);
-
 // A weight matrix W [out, in] (nn.Linear's layout) prepared once at load for linear() below. With the AVX2 + FMA
 // kernel, data is W^T cut into panels of kPanel output columns, [panel][in][kPanel], zero-padded; otherwise it
 // is W as given and OpenBLAS does the product.

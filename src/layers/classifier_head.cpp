@@ -1,10 +1,16 @@
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "attn/layers.h"
 #include "attn/ops.h"
 
 namespace attn {
+
+void pack_weights(ClassifierWeights& weights, int d_model, int num_labels, bool use_kernel) {
+  weights.packed = ops::pack_matrix(weights.weight.data(), num_labels, d_model, use_kernel);
+}
+
 namespace {
 
 // Attention pooling of one input's n states [n, d]: w = softmax(x u / sqrt(d)), pooled = sum_i w[i] x[i].
@@ -47,8 +53,8 @@ void pool_and_classify(const ClassifierWeights& weights, const ModelConfig& conf
       }
     }
   }
-  ops::linear(work.pooled.data(), layout.size(), d, weights.weight.data(), weights.bias.data(), config.num_labels,
-              logits);
+  if (weights.packed.empty()) throw std::logic_error("classifier_head: weights not packed");
+  ops::linear(work.pooled.data(), layout.size(), weights.packed, weights.bias.data(), logits);
 }
 
 }  // namespace attn

@@ -20,6 +20,7 @@ Model::Model(std::string source, ModelConfig config, Tokenizer tokenizer, std::v
                      ? weights_.embedding.positions
                      : sinusoidal_positions(config.max_length, config.d_model)) {
   for (auto& layer : weights_.layers) pack_weights(layer, config_.d_model, config_.ffn_dim);
+  pack_weights(weights_.classifier, config_.d_model, config_.num_labels);
 }
 
 size_t Model::parameter_count() const {

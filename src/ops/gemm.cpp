@@ -38,11 +38,4 @@ void gemm_reference(bool trans_a, bool trans_b, int m, int n, int k, float alpha
   }
 }
 
-void linear(const float* x, int rows, int in, const float* weight, const float* bias, int out, float* y) {
-  // beta = 0 and the bias added afterwards: OpenBLAS reads and rescales C whenever beta != 0, which cost more
-  // than a separate pass over y.
-  gemm(false, true, rows, out, in, 1.0f, x, in, weight, in, 0.0f, y, out);
-  if (bias != nullptr) add_bias(y, rows, out, bias);
-}
-
 }  // namespace attn::ops
