@@ -168,7 +168,7 @@ def render(ctx):
                    'within seconds of each other: attn once (whole process, excl. load as above) and PyTorch once (a '
                    'fresh worker, forward pass only), attn first in odd rounds and PyTorch first in even ones. '
                    '% of FMA peak: attn\'s GFLOP/s over the peak for its thread count, as in the next table; '
-                   '"the round\'s own peak": over `bench_peak` run again just before the round (a tenth of its '
+                   '"the round\'s own peak": over `bench_peak` run again just before the round (half its '
                    'iterations), so that a round in which the host slowed the VM is measured against what the '
                    'machine could do then. Steal: CPU time the hypervisor took from this VM during the round '
                    '(`/proc/stat`), as a share of both vCPUs\' time.')
