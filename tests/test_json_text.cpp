@@ -51,6 +51,11 @@ TEST_CASE("append_json_float prints nlohmann's layout of json_float, with the sh
     INFO(value);
     CHECK(direct_float(value) == nlohmann_float(value));
   }
+  for (float value : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                      -std::numeric_limits<float>::infinity()}) {
+    CHECK(direct_float(value) == "null");
+    CHECK(nlohmann_float(value) == "null");
+  }
   CHECK(direct_float(0.8277003f) == "0.8277003");
   CHECK(nlohmann_float(0.8277003f) == "0.8277003000000001");  // the case above; if it changes, so may this test
   // Probabilities as the output has them, and arbitrary finite bit patterns.

@@ -24,6 +24,10 @@ void append_json_string(std::string& out, std::string_view s) {
 }
 
 void append_json_float(std::string& out, float value) {
+  if (!std::isfinite(value)) {  // JSON has no NaN or infinity; nlohmann writes null too
+    out += "null";
+    return;
+  }
   if (std::signbit(value)) {
     out += '-';
     value = -value;

@@ -12,9 +12,9 @@ namespace attn::app {
 // anything else goes through nlohmann's serializer, whose escaping and U+FFFD for invalid UTF-8 stay the rule.
 void append_json_string(std::string& out, std::string_view s);
 
-// value (finite) as nlohmann prints the double json_float(value): its shortest round-trip float digits, in
+// value as nlohmann prints the double json_float(value): its shortest round-trip float digits, in
 // plain notation when the decimal point falls 4 places left of the digits to 15 right, else d.ddde-05; a
-// whole number gets ".0".
+// whole number gets ".0"; NaN and infinities give null.
 void append_json_float(std::string& out, float value);
 
 void append_json_uint(std::string& out, std::uint64_t value);
