@@ -171,7 +171,7 @@ def render(ctx):
                    '"the round\'s own peak": over `bench_peak` run again just before the round (half its '
                    'iterations), so that a round in which the host slowed the VM is measured against what the '
                    'machine could do then. Steal: CPU time the hypervisor took from this VM during the round '
-                   '(`/proc/stat`), as a share of both vCPUs\' time.')
+                   '(`/proc/stat`), as a share of all the vCPUs\' time.')
 
     # GFLOP/s against the machine.
     peak = ctx['peak']

@@ -218,6 +218,26 @@ TEST_CASE("packed multi-head attention equals the padded, masked reference", "[a
   }
 }
 
+TEST_CASE("NaN scores give NaN attention on both paths, not weights", "[attention]") {
+  // As PyTorch does. The NaN is put in the queries only (the query bias of head 0), so it reaches the outputs
+  // only through the scores: the kernel's exp clamp once turned a NaN score into exp(-87) and a finite result.
+  std::mt19937 rng(13);
+  const bool use_kernel = GENERATE(true, false);
+  const int d = 16, heads = 2;  // d_head 8: the AVX2 head kernel when use_kernel
+  attn::ModelConfig config = make_config(d, heads);
+  attn::AttentionWeights w = random_weights(d, rng, use_kernel);
+  w.qkv_bias[0] = std::nanf("");
+  attn::BatchLayout layout;
+  layout.add(10);
+  layout.add(4);
+  const std::vector<float> x = random_vector(static_cast<size_t>(14) * d, rng);
+  attn::Workspace work;
+  std::vector<float> out(x.size());
+  attn::self_attention(w, config, x.data(), layout, work, out.data(), nullptr);
+  INFO("kernel=" << use_kernel);
+  for (const float value : out) REQUIRE(std::isnan(value));  // head 0 is NaN, and the output projection mixes it in
+}
+
 TEST_CASE("attention of one input does not depend on the rest of the batch", "[attention]") {
   std::mt19937 rng(11);
   const int d = 16, heads = 4;

@@ -49,9 +49,10 @@ ATTN_AVX2 void row_tiles(const float* a, size_t lda, const float* b, size_t ldb,
 }
 
 // exp(x) for x <= 0 in eight lanes: the range reduction and degree-7 polynomial of exp_nonpositive
-// (kernels.cpp), so both paths agree to float rounding. Lanes above 0 give garbage; callers mask them.
+// (kernels.cpp), so both paths agree to float rounding. Lanes above 0 give garbage; callers mask them. NaN
+// stays NaN, as in the scalar one: max_ps returns its second operand when either is NaN, so x goes second.
 ATTN_AVX2 inline __m256 exp_nonpositive8(__m256 x) {
-  x = _mm256_max_ps(x, _mm256_set1_ps(-87.0f));
+  x = _mm256_max_ps(_mm256_set1_ps(-87.0f), x);
   const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);  // ln 2 in two parts, as the scalar one
