@@ -4,6 +4,7 @@
 
 #include "attn/ops.h"
 #include "avx2_target.h"
+#include "exp_poly.h"
 
 // One head of dot-product attention with AVX2 + FMA, for head widths that are a multiple of 8. OpenBLAS ran
 // each head's two small products (n x n x d_head, then n x d_head x n) as separate calls, each packing its
@@ -48,23 +49,19 @@ ATTN_AVX2 void row_tiles(const float* a, size_t lda, const float* b, size_t ldb,
   if (c < width) tile<rows, 1>(a, lda, b + c, ldb, depth, scale, out + c, ldo);
 }
 
-// exp(x) for x <= 0 in eight lanes: the range reduction and degree-7 polynomial of exp_nonpositive
-// (kernels.cpp), so both paths agree to float rounding. Lanes above 0 give garbage; callers mask them. NaN
-// stays NaN, as in the scalar one: max_ps returns its second operand when either is NaN, so x goes second.
+// exp(x) for x <= 0 in eight lanes, with exp_nonpositive's method and constants (exp_poly.h), so both paths
+// agree to float rounding. Lanes above 0 give garbage; callers mask them. NaN stays NaN, as in the scalar one:
+// max_ps returns its second operand when either is NaN, so x goes second.
 ATTN_AVX2 inline __m256 exp_nonpositive8(__m256 x) {
-  x = _mm256_max_ps(_mm256_set1_ps(-87.0f), x);
-  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);  // ln 2 in two parts, as the scalar one
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440054690583e-4f), r);
-  __m256 p = _mm256_set1_ps(1.0f / 5040.0f);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 720.0f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  using namespace exp_poly;
+  x = _mm256_max_ps(_mm256_set1_ps(kLowest), x);
+  const __m256 n =
+      _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(kLog2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(kLn2Hi), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(kLn2Lo), r);
+  __m256 p = _mm256_set1_ps(kTaylor[0]);
+#pragma GCC unroll 8
+  for (int i = 1; i < kTerms; ++i) p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kTaylor[i]));
   const __m256i exponent = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
   return _mm256_mul_ps(p, _mm256_castsi256_ps(exponent));
 }

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "attn/ops.h"
+#include "exp_poly.h"
 
 // The row kernels are written so that GCC vectorises them (no library calls, no data-dependent branches,
 // reductions over kLanes partial sums), and built twice: for x86-64-v3 (AVX2 + FMA) and for the baseline,
@@ -28,26 +29,16 @@ inline float bits_to_float(uint32_t bits) {
   return f;
 }
 
-// exp(x) for x <= 0 with a relative error below 2^-22: x = n ln2 + r with |r| <= ln2/2, exp(r) by a degree-7
-// polynomial (the Taylor coefficients 1/k!, k <= 7: the truncation error at |r| <= 0.35 is below 2e-9, so float
-// rounding dominates), and 2^n from the exponent bits. x below -87 (where exp(x) < 2^-125, about 1.6e-38) gives
-// exp(-87) rather than a subnormal: after softmax's max subtraction, such a term is 0 to any tolerance we check.
+// exp(x) for x <= 0 with a relative error below 2^-22; the method and its constants are in exp_poly.h.
 __attribute__((always_inline)) inline float exp_nonpositive_inline(float x) {
-  constexpr float kLog2e = 1.44269504088896341f;
-  constexpr float kLn2Hi = 0.693359375f;           // ln 2 split in two so that n * kLn2Hi is exact
-  constexpr float kLn2Lo = -2.12194440054690583e-4f;
+  using namespace exp_poly;
   constexpr float kRound = 12582912.0f;            // 1.5 * 2^23: adding it rounds to the nearest integer
-  x = x < -87.0f ? -87.0f : x;
+  x = x < kLowest ? kLowest : x;
   const float n = (x * kLog2e + kRound) - kRound;  // round(x / ln 2), in [-126, 0]
   const float r = (x - n * kLn2Hi) - n * kLn2Lo;
-  float p = 1.0f / 5040.0f;
-  p = p * r + 1.0f / 720.0f;
-  p = p * r + 1.0f / 120.0f;
-  p = p * r + 1.0f / 24.0f;
-  p = p * r + 1.0f / 6.0f;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
+  float p = kTaylor[0];
+#pragma GCC unroll 8
+  for (int i = 1; i < kTerms; ++i) p = p * r + kTaylor[i];
   const auto exponent = static_cast<uint32_t>(static_cast<int32_t>(n) + 127);
   return p * bits_to_float(exponent << 23);
 }
