@@ -4,8 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
-#include <cstdlib>
+#include <cstdio>
 #include <cstring>
 #include <numeric>
 

@@ -58,7 +58,7 @@ void self_attention(const AttentionWeights& weights, const ModelConfig& config, 
       ops::attention_heads(qkv, n, d, config.num_heads, scale, config.causal, work.attention, context, sink);
       continue;
     }
-    if (work.scores.size() < static_cast<size_t>(n) * n) work.scores.resize(static_cast<size_t>(n) * n);
+    ops::at_least(work.scores, static_cast<size_t>(n) * n);
     for (int h = 0; h < config.num_heads; ++h) {
       const float* q = qkv + h * d_head;          // [n, d_head], row stride 3d
       const float* k = qkv + d + h * d_head;      // [n, d_head], row stride 3d

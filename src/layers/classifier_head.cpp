@@ -47,8 +47,8 @@ void pool_and_classify(const ClassifierWeights& weights, const ModelConfig& conf
       case Pooling::Last: std::copy(states + static_cast<size_t>(n - 1) * d, states + static_cast<size_t>(n) * d, pooled); break;
       case Pooling::Attention: {
         float* sink = pooling_sinks != nullptr ? pooling_sinks[b] : nullptr;
-        if (work.scores.size() < static_cast<size_t>(n)) work.scores.resize(n);
-        attention_pool(states, n, d, weights.pooling_query.data(), pooled, sink != nullptr ? sink : work.scores.data());
+        float* scores = ops::at_least(work.scores, static_cast<size_t>(n));
+        attention_pool(states, n, d, weights.pooling_query.data(), pooled, sink != nullptr ? sink : scores);
         break;
       }
     }
