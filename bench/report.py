@@ -49,6 +49,11 @@ def attn_rows(ctx, flops):
     return rows
 
 
+def fma_peak(peak, threads):
+    """bench_peak's figure (GFLOP/s) for a run on `threads` threads: one core, or all of them."""
+    return float(peak['single_core_gflops' if threads == 1 else 'all_cores_gflops'])
+
+
 def best(items, key):
     return max(items, key=key) if items else None
 
@@ -188,7 +193,7 @@ def render(ctx):
             m = next(s['M'] for s in ctx['sgemm'] if s['set'] == name)
             # The 2-core ceiling for attn: two single-threaded GEMMs at once, as its two workers run them.
             ceiling = sg.get(1) if threads == 1 else sg.get('2 processes × 1')
-            fma = float(peak['single_core_gflops'] if threads == 1 else peak['all_cores_gflops'])
+            fma = fma_peak(peak, threads)
             a_g = flops[name] / ba['compute'] * 1e-9
             t_g = flops[name] / min(bt['seconds']) * 1e-9 if bt else None
             sg_cell = f'{sg[1]:.1f}' if threads == 1 else f"{sg[2]:.1f} / {sg['2 processes × 1']:.1f}"

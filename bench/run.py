@@ -166,12 +166,15 @@ def attn_figures(args, bins, sets, tmp, env):
     return out
 
 
+def bench_peak(bins, *args):
+    """Runs bench_peak -> its `key value` lines as a dict (isa, single_core_gflops, threads, all_cores_gflops)."""
+    out = subprocess.run([bins['bench_peak'], *args], capture_output=True, text=True, check=True).stdout
+    return dict(line.split(' ', 1) for line in out.splitlines())
+
+
 def machine_figures(bins, sets, cfg):
     """FMA peak (1 core, all cores) and sgemm on the model's GEMM shapes for a 32-input batch of each set."""
-    peak = {}
-    for line in subprocess.run([bins['bench_peak']], capture_output=True, text=True, check=True).stdout.splitlines():
-        key, value = line.split(' ', 1)
-        peak[key] = value
+    peak = bench_peak(bins)
     d, f = cfg['d_model'], cfg['ffn_dim']
     shapes = {'QKV': (3 * d, d), 'output': (d, d), 'FFN in': (f, d), 'FFN out': (d, f)}
     sgemm = []
@@ -236,9 +239,7 @@ def torch_figures(args, sets, tmp):
 def round_peak(bins, threads):
     """bench_peak with half its default iterations (about 1.3 s): the FMA peak on 1 core or on all cores. A tenth
     (0.3 s) was too short: once in 18 rounds both of its threads shared one vCPU and it read half the peak."""
-    out = subprocess.run([bins['bench_peak'], '100000000'], capture_output=True, text=True, check=True).stdout
-    values = dict(line.split(' ', 1) for line in out.splitlines())
-    return float(values['single_core_gflops' if threads == 1 else 'all_cores_gflops'])
+    return report.fma_peak(bench_peak(bins, '100000000'), threads)
 
 
 def head_to_head(args, bins, sets, tmp, env, attn, torch_results, flops, peak):
@@ -252,7 +253,7 @@ def head_to_head(args, bins, sets, tmp, env, attn, torch_results, flops, peak):
         n = len(sets[name]['ids'])
         cmd = attn_cmd(bins, args.model, '-i', sets[name]['file'], '--format', 'jsonl', '--threads',
                        str(ba['threads']), '--batch-size', str(ba['batch']))
-        fma = float(peak['single_core_gflops'] if ba['threads'] == 1 else peak['all_cores_gflops'])
+        fma = report.fma_peak(peak, ba['threads'])
         config = {k: bt[k] for k in ('set', 'fast', 'batch', 'order')}
         policy = None if bt['wait_policy'] == DEFAULT_WAIT else bt['wait_policy']
         timers = (('attn', lambda: max(1e-9, run_child(cmd, env=env)[0] - load_s)),  # as in attn_figures
