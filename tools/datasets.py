@@ -5,18 +5,21 @@ A data set is a list of (text, label) rows, label a string as written in the fil
   text-tab-label    `text<TAB>label` (GLUE); a first line `sentence<TAB>label` is a header and skipped
   label-tab-text    `label<TAB>text` (SMS Spam Collection)
   label-space-text  `label<SPACE>text` (Kim 2014's stsa.* files)
+  label-rating-id-text   the IMDB reviews' `label<TAB>rating<TAB>id<TAB>text`, after a header line
   LABEL=PATH        every line of PATH is a text with label LABEL (MR's rt-polarity.pos / .neg)
-Any number of labels. Texts are normalised once (Kim's `-lrb-`/`-rrb-` become brackets, white space collapsed),
-before deduplication, so that the same sentence in two packagings counts as one.
+Any number of labels. Texts are normalised once (Kim's `-lrb-`/`-rrb-` become brackets, IMDB's `<br />` line
+breaks become spaces, white space collapsed), before deduplication, so that the same sentence in two packagings
+counts as one.
 """
 import random
 from collections import defaultdict
 
-FORMATS = ('text-tab-label', 'label-tab-text', 'label-space-text')
+FORMATS = ('text-tab-label', 'label-tab-text', 'label-space-text', 'label-rating-id-text')
+HEADERS = {'text-tab-label': 'sentence\tlabel', 'label-rating-id-text': 'label\trating\tid\ttext'}
 
 
 def normalise(text):
-    return ' '.join(text.replace('-lrb-', '(').replace('-rrb-', ')').split())
+    return ' '.join(text.replace('-lrb-', '(').replace('-rrb-', ')').replace('<br />', ' ').split())
 
 
 def _parse(line, data_format, where):
@@ -26,6 +29,9 @@ def _parse(line, data_format, where):
         label, sep, text = line.partition('\t')
     elif data_format == 'label-space-text':
         label, sep, text = line.partition(' ')
+    elif data_format == 'label-rating-id-text':
+        parts = line.split('\t', 3)
+        label, sep, text = parts[0], '\t' if len(parts) == 4 else '', parts[-1]
     else:
         raise ValueError(f'unknown data format {data_format!r} (one of {", ".join(FORMATS)})')
     if not sep or not label.strip():
@@ -44,7 +50,7 @@ def read_rows(spec, data_format):
             line = line.rstrip('\n').rstrip('\r')
             if fixed is not None:
                 text, row_label = line, fixed
-            elif number == 1 and data_format == 'text-tab-label' and line == 'sentence\tlabel':
+            elif number == 1 and line == HEADERS.get(data_format):
                 continue
             else:
                 text, row_label = _parse(line, data_format, f'{path}:{number}')

@@ -30,17 +30,31 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import datasets  # noqa: E402
+import allocator  # noqa: E402
+import paths  # noqa: E402
 from attn_model import DEFAULT_VARIANT, VARIANT_CHOICES, AttnClassifier, pad_batch  # noqa: E402
 from attn_tokenizer import Tokenizer  # noqa: E402
 from export import export_model, load_model  # noqa: E402
 from vocab import build_vocab, tokenizer_spec  # noqa: E402
 
-DATA = '/work/shared/data/sst2'
+DATA = paths.data('sst2')
 # The bundled SST-2 model's data, used when --train is not given (see the module doc).
 SST2_PRESET = {'train': [f'{DATA}/glue/train.tsv'], 'data_format': 'text-tab-label',
                'dev': f'{DATA}/kim2014/stsa.binary.dev', 'test': f'{DATA}/kim2014/stsa.binary.test',
                'held_out_format': 'label-space-text', 'label_names': '0=negative,1=positive',
                'task': 'SST-2 binary sentiment'}
+
+
+# The defaults: one recipe for fine-tuning the pre-trained encoder (the bundled models' recipe, used unchanged on
+# every data set of the README's table), one for training from scratch (--pretrained none), where a small model
+# with heavy dropout and small initial embeddings is what generalises from a few thousand texts.
+DEFAULT_ENCODER = os.path.join(paths.REPO, 'models', 'pretrained', 'encoder.pt')
+RECIPES = {
+    'pretrained': dict(max_length=128, dropout=0.1, embedding_dropout=0.0, word_dropout=0.0, lr=2e-4,
+                       batch_size=32, epochs=4),
+    'scratch': dict(d_model=64, heads=4, layers=1, ffn=256, max_length=64, dropout=0.3, embedding_dropout=0.3,
+                    word_dropout=0.1, embedding_init_std=0.1, lr=2e-3, batch_size=64, epochs=6),
+}
 
 
 def make_batches(examples, batch_size, rng, shuffle=True):
@@ -59,6 +73,16 @@ def make_batches(examples, batch_size, rng, shuffle=True):
     if shuffle:
         rng.shuffle(batches)
     return batches
+
+
+def truncate(ids, max_length, policy):
+    """The tokens attn classifies for a text with --long-text keep-start or keep-ends (docs/long-texts.md)."""
+    if len(ids) <= max_length:
+        return ids
+    if policy == 'keep-ends':
+        head = (max_length + 1) // 2
+        return ids[:head] + ids[len(ids) - (max_length - head):]
+    return ids[:max_length]
 
 
 def word_dropout(ids, p, unk_id, pad_id, generator):
@@ -155,6 +179,23 @@ def load_data(args):
             description)
 
 
+def load_pretrained(args):
+    """--pretrained checkpoint (tools/pretrain.py) -> its dict, after setting the architecture flags from it;
+    None without one."""
+    if args.pretrained == 'none':
+        return None
+    if not os.path.exists(args.pretrained):
+        raise SystemExit(f'{args.pretrained}: no pre-trained encoder there (tools/pretrain.py writes one; '
+                         '--pretrained none trains from scratch)')
+    ckpt = torch.load(args.pretrained, map_location='cpu')
+    cfg = ckpt['config']
+    args.d_model, args.heads, args.layers, args.ffn = cfg['d_model'], cfg['num_heads'], cfg['num_layers'], cfg['ffn_dim']
+    args.norm_placement = cfg['norm_placement']
+    print(f'pre-trained encoder {args.pretrained}: step {ckpt["step"]}, d_model {args.d_model}, '
+          f'{args.layers} layers, {len(ckpt["tokenizer"]["vocab"])} vocabulary entries', flush=True)
+    return ckpt
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     data = ap.add_argument_group('data (default: the SST-2 files of the bundled model)')
@@ -178,22 +219,29 @@ def main():
     out.add_argument('--no-export', action='store_true', help='train and report only (cross-validation folds)')
     out.add_argument('--metrics-out', help='write the chosen epoch\'s dev and test metrics here as JSON')
     out.add_argument('--write-splits', metavar='DIR', help='write train/dev/test.tsv (label<TAB>text) here')
-    ap.add_argument('--d-model', type=int, default=128)
-    ap.add_argument('--heads', type=int, default=4)
-    ap.add_argument('--layers', type=int, default=2)
-    ap.add_argument('--ffn', type=int, default=512)
-    ap.add_argument('--max-length', type=int, default=64)
-    ap.add_argument('--dropout', type=float, default=0.1, help='dropout inside the layers and before the head')
-    ap.add_argument('--embedding-dropout', type=float, default=0.0, help='dropout on embedding+position')
-    ap.add_argument('--word-dropout', type=float, default=0.0, help='chance of replacing a token by [UNK]')
-    ap.add_argument('--embedding-init-std', type=float, default=0.0,
+    ap.add_argument('--pretrained', metavar='CHECKPOINT',
+                    help='pre-trained encoder to start from (tools/pretrain.py; default: the bundled '
+                         'models/pretrained/encoder.pt); its vocabulary and architecture replace the flags below; '
+                         '"none" trains from scratch with the small-model recipe')
+    ap.add_argument('--d-model', type=int)
+    ap.add_argument('--heads', type=int)
+    ap.add_argument('--layers', type=int)
+    ap.add_argument('--ffn', type=int)
+    ap.add_argument('--max-length', type=int)
+    ap.add_argument('--long-text', choices=('keep-start', 'keep-ends'), default='keep-start',
+                    help='which tokens of a longer text the model sees (use the same with attn --long-text)')
+    ap.add_argument('--dropout', type=float, help='dropout inside the layers and before the head')
+    ap.add_argument('--embedding-dropout', type=float, help='dropout on embedding+position')
+    ap.add_argument('--word-dropout', type=float, help='chance of replacing a token by [UNK]')
+    ap.add_argument('--embedding-init-std', type=float,
                     help='std of the normal init of token embeddings (0: PyTorch default, 1.0)')
-    ap.add_argument('--lr', type=float, default=5e-4)
+    ap.add_argument('--lr', type=float)
     ap.add_argument('--weight-decay', type=float, default=0.01)
     ap.add_argument('--warmup', type=float, default=0.1, help='fraction of steps with linear warm-up')
     ap.add_argument('--label-smoothing', type=float, default=0.0)
-    ap.add_argument('--epochs', type=int, default=6)
-    ap.add_argument('--batch-size', type=int, default=64)
+    ap.add_argument('--epochs', type=int)
+    ap.add_argument('--patience', type=int, default=2, help='stop after this many epochs without a better dev score')
+    ap.add_argument('--batch-size', type=int)
     ap.add_argument('--min-count', type=int, default=1, help='vocabulary: least count of a whole word')
     ap.add_argument('--max-words', type=int, default=20000, help='vocabulary: most whole words')
     ap.add_argument('--max-params', type=int, default=5_000_000)
@@ -206,6 +254,12 @@ def main():
         else:
             ap.add_argument('--' + key.replace('_', '-'), choices=choices, default=DEFAULT_VARIANT[key])
     args = ap.parse_args()
+    recipe = RECIPES['scratch' if args.pretrained == 'none' else 'pretrained']
+    for key, value in recipe.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if args.pretrained is None:
+        args.pretrained = DEFAULT_ENCODER
     if not args.out and not args.no_export:
         ap.error('--out FILE is required (or --no-export)')
 
@@ -234,12 +288,17 @@ def main():
         for name, rows in (('train', train_rows), ('dev', dev_rows), ('test', test_rows)):
             datasets.write_rows([(t, labels[y]) for t, y in rows], os.path.join(args.write_splits, name + '.tsv'))
 
-    vocab = build_vocab([t for t, _ in train_rows], min_count=args.min_count, max_words=args.max_words)
-    spec = tokenizer_spec(vocab)
+    pretrained = load_pretrained(args)
+    if pretrained:
+        spec = pretrained['tokenizer']
+        vocab = spec['vocab']
+    else:
+        vocab = build_vocab([t for t, _ in train_rows], min_count=args.min_count, max_words=args.max_words)
+        spec = tokenizer_spec(vocab)
     tok = Tokenizer(spec)
 
     def encode(rows):
-        return [(tok.encode(t, args.max_length), y) for t, y in rows]
+        return [(truncate(tok.encode(t), args.max_length, args.long_text), y) for t, y in rows]
     train, dev, test = encode(train_rows), encode(dev_rows), encode(test_rows)
     truncated = sum(len(tok.tokenize(t)) > args.max_length for t, _ in dev_rows + test_rows)
     unk = sum(i == tok.unk_id for ids, _ in dev + test for i in ids)
@@ -249,7 +308,11 @@ def main():
                            num_layers=args.layers, ffn_dim=args.ffn, max_length=args.max_length,
                            dropout=args.dropout, pad_id=tok.pad_id,
                            **{key: getattr(args, key) for key in VARIANT_CHOICES})
-    if args.embedding_init_std > 0:
+    if pretrained:
+        missing, unexpected = model.load_state_dict(pretrained['encoder'], strict=False)
+        if unexpected or any(not k.startswith(('classifier.', 'pooling_query')) for k in missing):
+            raise SystemExit(f'{args.pretrained}: missing {missing}, unexpected {unexpected}')
+    elif args.embedding_init_std > 0:
         # With N(0, 1) rows a rare word's vector stays mostly random noise, since each occurrence moves it by
         # about lr; a small init lets rare words start near zero and keeps the sinusoid visible (no scaling).
         nn.init.normal_(model.embedding.weight, std=args.embedding_init_std)
@@ -304,6 +367,9 @@ def main():
         if best is None or score > best['score']:  # ties keep the earlier epoch
             best = {'epoch': epoch, 'score': score,
                     'state': {k: v.detach().clone() for k, v in model.state_dict().items()}}
+        elif epoch - best['epoch'] >= args.patience:
+            print(f'no better dev {args.select_by} for {args.patience} epochs: stopping', flush=True)
+            break
 
     model.load_state_dict(best['state'])
     model.eval()
@@ -365,4 +431,5 @@ def main():
 
 
 if __name__ == '__main__':
+    allocator.reexec_with_jemalloc()
     main()
