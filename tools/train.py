@@ -25,12 +25,13 @@ import sys
 import time
 from datetime import datetime, timezone
 
+import numpy as np
 import torch
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import datasets  # noqa: E402
 import allocator  # noqa: E402
+import datasets  # noqa: E402
 import paths  # noqa: E402
 from attn_model import DEFAULT_VARIANT, VARIANT_CHOICES, AttnClassifier, pad_batch  # noqa: E402
 from attn_tokenizer import Tokenizer  # noqa: E402
@@ -51,7 +52,7 @@ SST2_PRESET = {'train': [f'{DATA}/glue/train.tsv'], 'data_format': 'text-tab-lab
 DEFAULT_ENCODER = os.path.join(paths.REPO, 'models', 'pretrained', 'encoder.pt')
 RECIPES = {
     'pretrained': dict(max_length=128, dropout=0.1, embedding_dropout=0.0, word_dropout=0.0, lr=2e-4,
-                       batch_size=32, epochs=4),
+                       batch_size=32, epochs=3),
     'scratch': dict(d_model=64, heads=4, layers=1, ffn=256, max_length=64, dropout=0.3, embedding_dropout=0.3,
                     word_dropout=0.1, embedding_init_std=0.1, lr=2e-3, batch_size=64, epochs=6),
 }
@@ -134,14 +135,21 @@ def load_data(args):
     """-> (train_rows, dev_rows, test_rows, labels, description) from the flags; rows are (text, label index)."""
     train_rows = datasets.read_all(args.train, args.data_format)
     held_format = args.held_out_format or args.data_format
-    if bool(args.dev) != bool(args.test):
-        raise SystemExit('give both --dev and --test, or neither (then they are split off --train)')
-    if args.dev:
-        dev_rows = datasets.read_rows(args.dev, held_format)
+    if args.dev and not args.test:
+        raise SystemExit('--dev needs --test (or give neither: then both are split off --train)')
+    if args.test:
         test_rows = datasets.read_rows(args.test, held_format)
-        held_out = {t for t, _ in dev_rows} | {t for t, _ in test_rows}
+        held_out = {t for t, _ in test_rows}
+        if args.dev:
+            dev_rows = datasets.read_rows(args.dev, held_format)
+            held_out |= {t for t, _ in dev_rows}
         train_rows, stats = datasets.dedupe(train_rows, held_out)
-        split = f'dev {args.dev}, test {args.test}; training texts that are dev/test texts removed'
+        if args.dev:
+            split = f'dev {args.dev}, test {args.test}; training texts that are dev/test texts removed'
+        else:
+            train_rows, dev_rows = datasets.stratified_split(train_rows, args.dev_fraction, args.split_seed)
+            split = (f'test {args.test}; dev: a stratified {args.dev_fraction:g} of the training rows (seed '
+                     f'{args.split_seed}); training texts that are test texts removed')
     else:
         rows, stats = datasets.dedupe(train_rows)
         if args.folds:
@@ -223,6 +231,9 @@ def main():
                     help='pre-trained encoder to start from (tools/pretrain.py; default: the bundled '
                          'models/pretrained/encoder.pt); its vocabulary and architecture replace the flags below; '
                          '"none" trains from scratch with the small-model recipe')
+    ap.add_argument('--init-embeddings', metavar='VECTORS.npy',
+                    help='with --pretrained none: start the embedding from these word vectors of the '
+                         'pre-training vocabulary (tools/skipgram_vectors.py), which then replaces the built one')
     ap.add_argument('--d-model', type=int)
     ap.add_argument('--heads', type=int)
     ap.add_argument('--layers', type=int)
@@ -289,9 +300,19 @@ def main():
             datasets.write_rows([(t, labels[y]) for t, y in rows], os.path.join(args.write_splits, name + '.tsv'))
 
     pretrained = load_pretrained(args)
+    vectors = None
     if pretrained:
         spec = pretrained['tokenizer']
         vocab = spec['vocab']
+    elif args.init_embeddings:
+        # Word vectors of the pre-training corpus's vocabulary (tools/skipgram_vectors.py): row i is entry i.
+        from corpus import read_vocab
+        vocab = read_vocab(os.path.join(paths.pretrain_dir(), 'vocab.txt'))
+        spec = tokenizer_spec(vocab)
+        vectors = torch.from_numpy(np.load(args.init_embeddings)).float()
+        if tuple(vectors.shape) != (len(vocab), args.d_model):
+            raise SystemExit(f'{args.init_embeddings}: shape {tuple(vectors.shape)}, expected '
+                             f'[{len(vocab)}, {args.d_model}] (the corpus vocabulary by --d-model)')
     else:
         vocab = build_vocab([t for t, _ in train_rows], min_count=args.min_count, max_words=args.max_words)
         spec = tokenizer_spec(vocab)
@@ -312,6 +333,10 @@ def main():
         missing, unexpected = model.load_state_dict(pretrained['encoder'], strict=False)
         if unexpected or any(not k.startswith(('classifier.', 'pooling_query')) for k in missing):
             raise SystemExit(f'{args.pretrained}: missing {missing}, unexpected {unexpected}')
+    elif vectors is not None:
+        with torch.no_grad():
+            # Scaled to the std of the sinusoid's dimensions (about 0.7), so neither drowns the other.
+            model.embedding.weight.copy_(vectors * (0.7 / vectors.std().clamp(min=1e-6)))
     elif args.embedding_init_std > 0:
         # With N(0, 1) rows a rare word's vector stays mostly random noise, since each occurrence moves it by
         # about lr; a small init lets rare words start near zero and keeps the sinusoid visible (no scaling).
@@ -355,14 +380,12 @@ def main():
             if (step + 1) % 200 == 0:
                 print(f'  step {step + 1}/{steps_per_epoch} loss {total_loss / (step + 1):.4f} '
                       f'({time.time() - t0:.0f}s)', flush=True)
+        # The test set is scored once, for the chosen epoch: it plays no part in choosing.
         dev_m = metrics(model, dev, tok.pad_id, labels)
-        test_m = metrics(model, test, tok.pad_id, labels)
         history.append({'epoch': epoch, 'train_loss': round(total_loss / steps_per_epoch, 4),
-                        'dev_accuracy': dev_m['accuracy'], 'dev_macro_f1': dev_m['macro_f1'],
-                        'test_accuracy': test_m['accuracy'], 'test_macro_f1': test_m['macro_f1']})
+                        'dev_accuracy': dev_m['accuracy'], 'dev_macro_f1': dev_m['macro_f1']})
         print(f'epoch {epoch}: loss {total_loss / steps_per_epoch:.4f} dev {dev_m["accuracy"]:.2f} '
-              f'(macro-F1 {dev_m["macro_f1"]:.2f}) test {test_m["accuracy"]:.2f} '
-              f'(macro-F1 {test_m["macro_f1"]:.2f}) ({time.time() - t0:.0f}s)', flush=True)
+              f'(macro-F1 {dev_m["macro_f1"]:.2f}) ({time.time() - t0:.0f}s)', flush=True)
         score = dev_m[args.select_by]
         if best is None or score > best['score']:  # ties keep the earlier epoch
             best = {'epoch': epoch, 'score': score,
