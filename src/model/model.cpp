@@ -6,6 +6,7 @@
 
 #include "attn/errors.h"
 #include "attn/ops.h"
+#include "attn/tensor_table.h"
 
 namespace attn {
 
@@ -24,17 +25,8 @@ Model::Model(std::string source, ModelConfig config, Tokenizer tokenizer, std::v
 }
 
 size_t Model::parameter_count() const {
-  size_t count = weights_.embedding.table.size() + weights_.embedding.positions.size() +
-                 weights_.final_norm.gamma.size() + weights_.final_norm.beta.size() +
-                 weights_.classifier.weight.size() + weights_.classifier.bias.size() +
-                 weights_.classifier.pooling_query.size();
-  for (const auto& layer : weights_.layers) {
-    count += layer.attention.qkv_weight.size() + layer.attention.qkv_bias.size() +
-             layer.attention.output_weight.size() + layer.attention.output_bias.size() +
-             layer.attention_norm.gamma.size() + layer.attention_norm.beta.size() + layer.ffn.linear1_weight.size() +
-             layer.ffn.linear1_bias.size() + layer.ffn.linear2_weight.size() + layer.ffn.linear2_bias.size() +
-             layer.ffn_norm.gamma.size() + layer.ffn_norm.beta.size() + layer.attention.additive_v.size();
-  }
+  size_t count = 0;
+  for (const TensorShape& tensor : tensor_shapes(config_)) count += static_cast<size_t>(tensor.elements());
   return count;
 }
 
