@@ -1,5 +1,6 @@
-// Reads a format-v1 model file and checks it once: every problem is reported with the file, the key,
-// and the expected against the actual value. Nothing after load looks a weight up by name.
+// The JSON format reader: Model::load and Model::parse read a format-v1 model file (docs/model-format.md) and
+// check it once; every problem is reported with the file, the key, and the expected against the actual value.
+// The tensors go through the WeightsBinder, as the binary cache's do. Nothing after load looks a weight up by name.
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -8,9 +9,9 @@
 #include <sstream>
 
 #include "attn/errors.h"
-#include "attn/json_reader.h"
 #include "attn/model.h"
 #include "attn/tensor_table.h"
+#include "json_reader.h"
 #include "weights_binder.h"
 
 namespace attn {
