@@ -13,9 +13,6 @@
 
 namespace attn::app {
 
-const std::map<std::string, OutputFormat> kFormatNames = {
-    {"text", OutputFormat::Text}, {"json", OutputFormat::Json}, {"jsonl", OutputFormat::Jsonl}, {"tsv", OutputFormat::Tsv}};
-
 void begin_command(const Context& context) {
   auto logger = spdlog::stderr_color_mt("attn");
   logger->set_pattern("attn: %l: %v");
