@@ -26,7 +26,9 @@ import report  # noqa: E402
 import sysinfo  # noqa: E402
 from attn_tokenizer import Tokenizer  # noqa: E402
 
-DATA = '/work/shared/data/sst2/glue/train.tsv'
+# The shared data lives beside the repository (../shared/data); ATTN_DATA_ROOT points elsewhere.
+DATA = os.path.join(os.environ.get('ATTN_DATA_ROOT') or os.path.normpath(os.path.join(ROOT, '..', 'shared', 'data')),
+                    'sst2', 'glue', 'train.tsv')
 LATENCY_TEXT = 'a gripping, beautifully acted film'
 BINS = {}  # target name -> built binary, filled by build()
 

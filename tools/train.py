@@ -35,7 +35,9 @@ from attn_tokenizer import Tokenizer  # noqa: E402
 from export import export_model, load_model  # noqa: E402
 from vocab import build_vocab, tokenizer_spec  # noqa: E402
 
-DATA = '/work/shared/data/sst2'
+# The shared data lives beside the repository (../shared/data); ATTN_DATA_ROOT points elsewhere.
+DATA = os.path.join(os.environ.get('ATTN_DATA_ROOT') or os.path.normpath(os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), '..', '..', 'shared', 'data')), 'sst2')
 # The bundled SST-2 model's data, used when --train is not given (see the module doc).
 SST2_PRESET = {'train': [f'{DATA}/glue/train.tsv'], 'data_format': 'text-tab-label',
                'dev': f'{DATA}/kim2014/stsa.binary.dev', 'test': f'{DATA}/kim2014/stsa.binary.test',
