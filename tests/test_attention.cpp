@@ -131,8 +131,8 @@ TEST_CASE("attention on identity projections matches a hand computation", "[atte
   attn::Workspace work;
   std::vector<float> out(4);
   std::vector<float> weights(4);
-  float* sinks[] = {weights.data()};
-  attn::self_attention(w, config, x.data(), layout, work, out.data(), sinks);
+  float* weights_out[] = {weights.data()};
+  attn::self_attention(w, config, x.data(), layout, work, out.data(), weights_out);
 
   // scores = x x^T / sqrt(2) = [[1, 0], [0, 4]] / sqrt(2)
   const double s = 1.0 / std::sqrt(2.0);
@@ -176,14 +176,14 @@ TEST_CASE("packed multi-head attention equals the padded, masked reference", "[a
           layout.add(n);
         }
         std::vector<std::vector<float>> maps(lengths.size());
-        std::vector<float*> sinks;
+        std::vector<float*> weights_out;
         for (size_t b = 0; b < lengths.size(); ++b) {
           maps[b].resize(static_cast<size_t>(heads) * lengths[b] * lengths[b]);
-          sinks.push_back(maps[b].data());
+          weights_out.push_back(maps[b].data());
         }
         attn::Workspace work;
         std::vector<float> out(packed.size());
-        attn::self_attention(w, config, packed.data(), layout, work, out.data(), sinks.data());
+        attn::self_attention(w, config, packed.data(), layout, work, out.data(), weights_out.data());
 
         const PaddedResult ref = padded_reference(w, d, heads, inputs, lengths, score, causal);
         const int max_len = 17;

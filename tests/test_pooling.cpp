@@ -28,8 +28,8 @@ std::vector<float> pool(attn::Pooling pooling, const std::vector<float>& states,
   work.states = states;
   std::vector<float> logits(d);
   if (weights != nullptr) weights->resize(n);
-  float* sinks[] = {weights != nullptr ? weights->data() : nullptr};
-  attn::pool_and_classify(w, c, layout, work, logits.data(), sinks);
+  float* weights_out[] = {weights != nullptr ? weights->data() : nullptr};
+  attn::pool_and_classify(w, c, layout, work, logits.data(), weights_out);
   return logits;
 }
 

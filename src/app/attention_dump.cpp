@@ -63,7 +63,8 @@ AttentionDump::AttentionDump(const std::string& path, const Model& model, DumpOp
       {"num_heads", c.num_heads},
       {"labels", model.labels()},
   };
-  // Only a dump asked for with options says how it was made, so the default dump stays as it always was.
+  // Only a dump asked for with options says how it was made: the default dump's header is fixed by
+  // docs/attention-dump.schema.json and read by existing scripts.
   if (!is_default(options_)) {
     header["layers"] = layers_;
     header["heads"] = heads_;

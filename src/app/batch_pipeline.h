@@ -23,8 +23,7 @@ struct PipelineResult {
 // Called on the reading thread after each batch is written, with the running count of inputs.
 using ProgressCallback = void (*)(size_t inputs_written, void* context);
 
-// Inputs classified together: bench/RESULTS.md measured 128 faster than 32 by 10 to 20 % on both sets, at 4 MiB
-// more memory.
+// Inputs classified together, the one default of classify and eval: bench/RESULTS.md compares the batch sizes.
 constexpr size_t kDefaultBatchSize = 128;
 
 struct PipelineOptions {

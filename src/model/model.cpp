@@ -53,7 +53,7 @@ std::vector<Prediction> Model::predict(const std::vector<const Encoding*>& batch
   // The inputs in groups of at most kGroupElements / d_model tokens (an input longer than that alone), each
   // group through every layer before the next: a group's activations (128 KiB of states, 384 KiB of q, k, v) stay
   // in the core's caches between the products, where a whole batch's would go out to memory and back at every
-  // step. Measured on the d_model 128 shape: long texts 1199 -> 1091 ms.
+  // step (bench/RESULTS.md, "Profiles behind design choices in the code").
   constexpr size_t kGroupElements = 32768;
   const size_t group_tokens = kGroupElements / static_cast<size_t>(config_.d_model);
   std::vector<Prediction> predictions;
@@ -86,7 +86,7 @@ std::vector<Prediction> Model::predict_group(const std::vector<const Encoding*>&
           work.states.data() + static_cast<size_t>(layout.offsets[b]) * d);
   }
 
-  std::vector<float*> sinks;
+  std::vector<float*> layer_weights_out;
   if (attention != nullptr) {
     attention->assign(batch.size(), AttentionMaps{});
     for (int b = 0; b < layout.size(); ++b) {
@@ -97,13 +97,13 @@ std::vector<Prediction> Model::predict_group(const std::vector<const Encoding*>&
       maps.data.resize(static_cast<size_t>(maps.num_layers) * maps.num_heads * maps.length * maps.length);
       if (config_.pooling == Pooling::Attention) maps.pooling.resize(maps.length);
     }
-    sinks.resize(batch.size());
+    layer_weights_out.resize(batch.size());
   }
   for (int l = 0; l < config_.num_layers; ++l) {
     if (attention != nullptr) {
-      for (int b = 0; b < layout.size(); ++b) sinks[b] = (*attention)[b].layer_data(l);
+      for (int b = 0; b < layout.size(); ++b) layer_weights_out[b] = (*attention)[b].layer_data(l);
     }
-    encoder_block(weights_.layers[l], config_, layout, work, attention != nullptr ? sinks.data() : nullptr);
+    encoder_block(weights_.layers[l], config_, layout, work, attention != nullptr ? layer_weights_out.data() : nullptr);
   }
 
   if (config_.norm_placement == NormPlacement::Pre) {
@@ -113,12 +113,12 @@ std::vector<Prediction> Model::predict_group(const std::vector<const Encoding*>&
 
   const int num_labels = config_.num_labels;
   std::vector<float> logits(static_cast<size_t>(layout.size()) * num_labels);
-  std::vector<float*> pooling_sinks;
+  std::vector<float*> pooling_weights_out;
   if (attention != nullptr && config_.pooling == Pooling::Attention) {
-    for (auto& maps : *attention) pooling_sinks.push_back(maps.pooling.data());
+    for (auto& maps : *attention) pooling_weights_out.push_back(maps.pooling.data());
   }
   pool_and_classify(weights_.classifier, config_, layout, work, logits.data(),
-                    pooling_sinks.empty() ? nullptr : pooling_sinks.data());
+                    pooling_weights_out.empty() ? nullptr : pooling_weights_out.data());
 
   std::vector<Prediction> predictions(batch.size());
   for (int b = 0; b < layout.size(); ++b) {

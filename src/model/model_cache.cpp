@@ -95,7 +95,7 @@ class Reader {
     const auto n = pod<uint64_t>();
     if (n != expected) ok_ = false;
     if (!ok_ || !take(n * sizeof(float))) return {};
-    // Built from the range rather than zero-filled and then copied over: this is most of the start-up time.
+    // Built from the range rather than zero-filled and then copied over: filling the tensors is the start-up.
     const auto* first = reinterpret_cast<const float*>(data_ + pos_ - n * sizeof(float));
     return std::vector<float>(first, first + n);
   }
@@ -189,8 +189,8 @@ void write_model_cache(const Model& model, const std::string& json_path, const s
 std::optional<Model> read_model_cache(const std::string& json_path, const std::string& path) {
   const auto stamp = stamp_of(json_path);
   if (!stamp) return std::nullopt;
-  // The entry is mapped, not read into a zero-filled buffer: a few megabytes at every start, so the copy and
-  // the page clearing were a third of a one-sentence run.
+  // The entry is mapped, not read into a zero-filled buffer: it is read at every start, where copying a few
+  // megabytes and clearing their pages would dominate a one-sentence run.
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
   struct stat st {};
