@@ -18,7 +18,8 @@ attn::ModelConfig small_config() {
 
 nlohmann::json weights_json(const attn::ModelConfig& config, const TensorMaker& make) {
   nlohmann::json weights = nlohmann::json::array();
-  for (const attn::TensorShape& tensor : attn::tensor_shapes(config)) weights.push_back(make(tensor.name, tensor.shape));
+  for (const attn::TensorShape& tensor : attn::tensor_shapes(config))
+    weights.push_back(make(tensor.name, tensor.shape));
   return weights;
 }
 
@@ -27,14 +28,27 @@ nlohmann::json small_model(const TensorMaker& make) {
   return {
       {"format_version", 1},
       {"config",
-       {{"vocab_size", c.vocab_size}, {"max_length", c.max_length}, {"d_model", c.d_model},
-        {"num_heads", c.num_heads}, {"num_layers", c.num_layers}, {"ffn_dim", c.ffn_dim},
-        {"num_labels", c.num_labels}, {"layer_norm_eps", 1e-6}, {"norm_placement", "post"},
-        {"activation", "relu"}, {"positional_encoding", "sinusoidal"}, {"attention_score", "scaled_dot"},
-        {"causal", false}, {"pooling", "mean"}}},
+       {{"vocab_size", c.vocab_size},
+        {"max_length", c.max_length},
+        {"d_model", c.d_model},
+        {"num_heads", c.num_heads},
+        {"num_layers", c.num_layers},
+        {"ffn_dim", c.ffn_dim},
+        {"num_labels", c.num_labels},
+        {"layer_norm_eps", 1e-6},
+        {"norm_placement", "post"},
+        {"activation", "relu"},
+        {"positional_encoding", "sinusoidal"},
+        {"attention_score", "scaled_dot"},
+        {"causal", false},
+        {"pooling", "mean"}}},
       {"tokenizer",
-       {{"kind", "wordpiece"}, {"lowercase", true}, {"strip_accents", true}, {"split_cjk", true},
-        {"continuation_prefix", "##"}, {"max_word_chars", 100},
+       {{"kind", "wordpiece"},
+        {"lowercase", true},
+        {"strip_accents", true},
+        {"split_cjk", true},
+        {"continuation_prefix", "##"},
+        {"max_word_chars", 100},
         {"special_tokens", {{"pad", "[PAD]"}, {"unk", "[UNK]"}}},
         {"vocab", {"[PAD]", "[UNK]", "good", "bad", "film", "##s"}}}},
       {"labels", {"negative", "positive"}},

@@ -12,11 +12,11 @@
 namespace attn {
 
 struct TextPrediction {
-  std::string error;               // why the text could not be classified (InputError); then nothing below is set
+  std::string error;  // why the text could not be classified (InputError); then nothing below is set
   LongTextEncoding encoding;
-  std::vector<Prediction> parts;   // [encoding.num_windows()] each part's own prediction
+  std::vector<Prediction> parts;         // [encoding.num_windows()] each part's own prediction
   std::vector<AttentionMaps> attention;  // [parts] when asked for, else empty
-  Prediction combined;             // windowed texts only: the windows' predictions combined
+  Prediction combined;                   // windowed texts only: the windows' predictions combined
 
   // The prediction for the whole text.
   const Prediction& prediction() const { return encoding.windowed() ? combined : parts.front(); }
@@ -29,8 +29,7 @@ constexpr size_t kMaxPartsPerPredict = 64;
 // One TextPrediction per text, in order. A text that yields no tokens or is not valid UTF-8 gets its error
 // message instead; the others are classified all the same.
 std::vector<TextPrediction> predict_texts(const Model& model, const std::vector<std::string_view>& texts,
-                                          const LongTextOptions& options, Workspace& work,
-                                          bool with_attention = false);
+                                          const LongTextOptions& options, Workspace& work, bool with_attention = false);
 
 // The same in two steps, for a caller that reports bad texts as it reads them: the encoding (or the error) of
 // one text, then the predictions of texts already encoded (those with an error are left alone).

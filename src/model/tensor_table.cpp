@@ -31,7 +31,8 @@ std::vector<TensorBinding> tensor_table(const ModelConfig& c, ModelWeights& w) {
     EncoderBlockWeights& layer = w.layers[l];
     const char* projections[] = {"query", "key", "value"};
     for (size_t i = 0; i < 3; ++i) {
-      add(p + "attention." + projections[i] + ".weight", {d, d}, layer.attention.qkv_weight, i * static_cast<size_t>(d * d));
+      add(p + "attention." + projections[i] + ".weight", {d, d}, layer.attention.qkv_weight,
+          i * static_cast<size_t>(d * d));
       add(p + "attention." + projections[i] + ".bias", {d}, layer.attention.qkv_bias, i * static_cast<size_t>(d));
     }
     add(p + "attention.output.weight", {d, d}, layer.attention.output_weight);

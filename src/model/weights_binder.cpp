@@ -20,9 +20,9 @@ WeightsBinder::WeightsBinder(const ModelConfig& config, std::string source)
     : config_(config), source_(std::move(source)) {
   for (const TensorShape& tensor : tensor_shapes(config_)) {
     if (tensor.elements() > kMaxTensorElements) {
-      throw ModelError(source_ + ": config: tensor " + tensor.name + " would have shape " +
-                       shape_string(tensor.shape) + " (" + std::to_string(tensor.elements()) +
-                       " elements, more than the limit of " + std::to_string(kMaxTensorElements) + ")");
+      throw ModelError(source_ + ": config: tensor " + tensor.name + " would have shape " + shape_string(tensor.shape) +
+                       " (" + std::to_string(tensor.elements()) + " elements, more than the limit of " +
+                       std::to_string(kMaxTensorElements) + ")");
     }
   }
   weights_.layers.resize(static_cast<size_t>(config_.num_layers));
@@ -65,14 +65,16 @@ void WeightsBinder::fill(size_t entry, const std::vector<int64_t>& shape, const 
   std::vector<float>& storage = *binding.storage;
   if (storage_size_[entry] == count) {
     read(storage, count);
-    if (storage.size() != count) fail(path, "has " + std::to_string(storage.size()) + " values, expected " + std::to_string(count));
+    if (storage.size() != count)
+      fail(path, "has " + std::to_string(storage.size()) + " values, expected " + std::to_string(count));
     return;
   }
   // Query, key and value: read apart, stacked into the layer's one [3 * d_model, d_model] matrix (allocated when
   // the first of them arrives, so that a file without them allocates nothing).
   std::vector<float> part;
   read(part, count);
-  if (part.size() != count) fail(path, "has " + std::to_string(part.size()) + " values, expected " + std::to_string(count));
+  if (part.size() != count)
+    fail(path, "has " + std::to_string(part.size()) + " values, expected " + std::to_string(count));
   if (storage.size() != storage_size_[entry]) storage.assign(storage_size_[entry], 0.0f);
   std::copy(part.begin(), part.end(), storage.begin() + static_cast<std::ptrdiff_t>(binding.offset));
 }
@@ -87,7 +89,8 @@ ModelWeights WeightsBinder::finish(const std::string& list_path) {
     }
   }
   if (missing_count > 0) {
-    fail(list_path, std::to_string(missing_count) + " missing tensor" + (missing_count > 1 ? "s" : "") + ": " + missing);
+    fail(list_path,
+         std::to_string(missing_count) + " missing tensor" + (missing_count > 1 ? "s" : "") + ": " + missing);
   }
   table_.clear();
   return std::move(weights_);

@@ -41,7 +41,7 @@ class WeightsBinder {
   ModelWeights weights_;
   std::vector<TensorBinding> table_;
   std::unordered_map<std::string, size_t> index_;  // name -> entry
-  std::vector<std::string> seen_at_;    // per entry: the path it came from, "" until then
+  std::vector<std::string> seen_at_;               // per entry: the path it came from, "" until then
   std::vector<size_t> storage_size_;  // per entry: the elements of its storage (more than its own when stacked)
 };
 
