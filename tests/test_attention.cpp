@@ -261,14 +261,3 @@ TEST_CASE("attention of one input does not depend on the rest of the batch", "[a
   attn::self_attention(w, config, packed.data(), both, work, both_out.data(), nullptr);
   for (int i = 0; i < 6 * d; ++i) REQUIRE(both_out[11 * d + i] == Approx(alone_out[i]).margin(kAttentionTolerance));
 }
-
-TEST_CASE("sinusoidal positions are interleaved sin/cos with the even-index exponent", "[attention]") {
-  const auto p = attn::sinusoidal_positions(3, 4);  // [3, 4]
-  CHECK(p[0] == 0.0f);  // sin(0)
-  CHECK(p[1] == 1.0f);  // cos(0)
-  CHECK(p[4 + 0] == Approx(std::sin(1.0)).margin(1e-7));
-  CHECK(p[4 + 1] == Approx(std::cos(1.0)).margin(1e-7));
-  CHECK(p[4 + 2] == Approx(std::sin(1.0 / 100.0)).margin(1e-7));  // 10000^(2/4) = 100
-  CHECK(p[4 + 3] == Approx(std::cos(1.0 / 100.0)).margin(1e-7));
-  CHECK(p[8 + 2] == Approx(std::sin(2.0 / 100.0)).margin(1e-7));
-}
