@@ -1,5 +1,9 @@
 #include "model_fixture.h"
 
+#include <stdexcept>
+
+#include "attn/errors.h"
+#include "attn/model.h"
 #include "attn/tensor_table.h"
 
 namespace attn_test {
@@ -54,6 +58,21 @@ nlohmann::json small_model(const TensorMaker& make) {
       {"labels", {"negative", "positive"}},
       {"weights", weights_json(c, make)},
   };
+}
+
+nlohmann::json& weight_named(nlohmann::json& model, const std::string& name) {
+  for (auto& tensor : model["weights"])
+    if (tensor["name"] == name) return tensor;
+  throw std::runtime_error("no tensor " + name);
+}
+
+std::string load_error(const std::string& text) {
+  try {
+    attn::Model::parse(text, "m.json");
+  } catch (const attn::ModelError& e) {
+    return e.what();
+  }
+  return "(loaded without error)";
 }
 
 }  // namespace attn_test

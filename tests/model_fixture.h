@@ -20,6 +20,12 @@ attn::ModelConfig small_config();
 // The whole model file for small_config(), each tensor of its table made by `make`.
 nlohmann::json small_model(const TensorMaker& make);
 
+// The entry of `weights` called `name` (std::runtime_error if there is none).
+nlohmann::json& weight_named(nlohmann::json& model, const std::string& name);
+
+// The ModelError message of loading `text` as "m.json", or "(loaded without error)".
+std::string load_error(const std::string& text);
+
 // The `weights` array of any config, in table order.
 nlohmann::json weights_json(const attn::ModelConfig& config, const TensorMaker& make);
 

@@ -14,6 +14,8 @@
 #include "model_fixture.h"
 
 using nlohmann::json;
+using attn_test::load_error;
+using attn_test::weight_named;
 
 namespace {
 
@@ -28,12 +30,6 @@ json tensor(const std::string& name, std::vector<int64_t> shape) {
 // A complete valid model: vocab 6, d_model 4, 2 heads, 1 layer, ffn 6, 2 labels; 19 tensors, classifier.bias
 // last (weights[18]).
 json valid_model() { return attn_test::small_model(tensor); }
-
-json& weight_named(json& model, const std::string& name) {
-  for (auto& t : model["weights"])
-    if (t["name"] == name) return t;
-  throw std::runtime_error("no tensor " + name);
-}
 
 // The valid model's text with the first occurrence of `from` replaced by `to` (for what json cannot hold:
 // NaN and infinity literals, out-of-range numbers, bytes that are not UTF-8).
@@ -54,15 +50,6 @@ json model_with_vocab(int64_t vocab_size, int64_t d_model) {
   for (int64_t i = 2; i < vocab_size; ++i) vocab.push_back("w" + std::to_string(i));
   m["tokenizer"]["vocab"] = vocab;
   return m;
-}
-
-std::string load_error(const std::string& text) {
-  try {
-    attn::Model::parse(text, "m.json");
-  } catch (const attn::ModelError& e) {
-    return e.what();
-  }
-  return "(loaded without error)";
 }
 
 struct BadModel {

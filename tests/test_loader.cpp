@@ -11,6 +11,8 @@
 #include "model_fixture.h"
 
 using nlohmann::json;
+using attn_test::load_error;
+using attn_test::weight_named;
 
 namespace {
 
@@ -28,21 +30,6 @@ json valid_model() {
     const bool norm_gain = name.size() > 11 && name.compare(name.size() - 11, 11, "norm.weight") == 0;
     return tensor(name, shape, norm_gain ? 1.0f : 0.01f);
   });
-}
-
-json& weight_named(json& model, const std::string& name) {
-  for (auto& t : model["weights"])
-    if (t["name"] == name) return t;
-  throw std::runtime_error("no tensor " + name);
-}
-
-std::string load_error(const std::string& text) {
-  try {
-    attn::Model::parse(text, "m.json");
-  } catch (const attn::ModelError& e) {
-    return e.what();
-  }
-  return "(loaded without error)";
 }
 
 struct BadModelCase {
