@@ -309,7 +309,10 @@ def main():
         shutil.copyfile(args.model, model_copy)
         with open(model_copy, 'rb') as f:
             model_sha = hashlib.sha256(f.read()).hexdigest()
-        args.model_source, args.model = args.model, model_copy
+        # The report names a model of the repository by its path in the repository, not this machine's.
+        inside = os.path.abspath(args.model).startswith(ROOT + os.sep)
+        args.model_source = os.path.relpath(args.model, ROOT) if inside else args.model
+        args.model = model_copy
         with open(model_copy, encoding='utf-8') as f:
             doc = json.load(f)
         cfg = doc['config']
