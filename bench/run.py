@@ -26,7 +26,9 @@ import report  # noqa: E402
 import sysinfo  # noqa: E402
 from attn_tokenizer import Tokenizer  # noqa: E402
 
-DATA = '/work/shared/data/sst2/glue/train.tsv'
+# The shared data lives beside the repository (../shared/data); ATTN_DATA_ROOT points elsewhere.
+DATA = os.path.join(os.environ.get('ATTN_DATA_ROOT') or os.path.normpath(os.path.join(ROOT, '..', 'shared', 'data')),
+                    'sst2', 'glue', 'train.tsv')
 LATENCY_TEXT = 'a gripping, beautifully acted film'
 BINS = {}  # target name -> built binary, filled by build()
 
@@ -307,7 +309,10 @@ def main():
         shutil.copyfile(args.model, model_copy)
         with open(model_copy, 'rb') as f:
             model_sha = hashlib.sha256(f.read()).hexdigest()
-        args.model_source, args.model = args.model, model_copy
+        # The report names a model of the repository by its path in the repository, not this machine's.
+        inside = os.path.abspath(args.model).startswith(ROOT + os.sep)
+        args.model_source = os.path.relpath(args.model, ROOT) if inside else args.model
+        args.model = model_copy
         with open(model_copy, encoding='utf-8') as f:
             doc = json.load(f)
         cfg = doc['config']

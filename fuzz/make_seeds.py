@@ -2,14 +2,19 @@
 """Writes the seed corpora of the fuzz harnesses into fuzz/corpus/<harness>/ (deterministic; rerun after
 changing it and commit the result). The seeds are small on purpose: libFuzzer mutates them, so a seed's job is to
 reach a code path (a loadable model of every architecture variant, each kind of bad file, each UTF-8 shape and
-line ending), not to be large."""
+line ending), not to be large. Run it with Debian's /usr/bin/python3: the model seeds take their tensor list from
+tools/export.py, which needs PyTorch."""
 import json
 import os
 import shutil
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 CORPUS = os.path.join(HERE, 'corpus')
+sys.path.insert(0, os.path.join(ROOT, 'tools'))
+from attn_model import AttnClassifier  # noqa: E402
+from export import VARIANT_KEYS, format_weights  # noqa: E402
 
 
 def tensor(name, shape, scale=0.125):
@@ -26,26 +31,14 @@ def minimal_model(**variant):
               'positional_encoding': 'sinusoidal', 'attention_score': 'scaled_dot', 'causal': False,
               'pooling': 'mean'}
     config.update(variant)
-    d, f = config['d_model'], config['ffn_dim']
-    weights = [tensor('embedding.weight', [config['vocab_size'], d])]
-    if config['positional_encoding'] == 'learned':
-        weights.append(tensor('position_embedding.weight', [config['max_length'], d]))
-    for layer in range(config['num_layers']):
-        p = f'layers.{layer}.'
-        for proj in ('query', 'key', 'value', 'output'):
-            weights += [tensor(p + f'attention.{proj}.weight', [d, d]), tensor(p + f'attention.{proj}.bias', [d])]
-        weights += [tensor(p + 'attention_norm.weight', [d], 1.0), tensor(p + 'attention_norm.bias', [d]),
-                    tensor(p + 'ffn.linear1.weight', [f, d]), tensor(p + 'ffn.linear1.bias', [f]),
-                    tensor(p + 'ffn.linear2.weight', [d, f]), tensor(p + 'ffn.linear2.bias', [d]),
-                    tensor(p + 'ffn_norm.weight', [d], 1.0), tensor(p + 'ffn_norm.bias', [d])]
-        if config['attention_score'] == 'additive':
-            heads = config['num_heads']
-            weights.append(tensor(p + 'attention.additive_v', [heads, d // heads]))
-    if config['norm_placement'] == 'pre':
-        weights += [tensor('final_norm.weight', [d], 1.0), tensor('final_norm.bias', [d])]
-    if config['pooling'] == 'attention':
-        weights.append(tensor('pooling.query', [d]))
-    weights += [tensor('classifier.weight', [config['num_labels'], d]), tensor('classifier.bias', [config['num_labels']])]
+    # The tensors and their shapes are the exporter's (tools/export.py), which the exporter_tensors test holds to
+    # the C++ tensor table; the values are the seed's own, small and exact.
+    model = AttnClassifier(config['vocab_size'], config['num_labels'], d_model=config['d_model'],
+                           num_heads=config['num_heads'], num_layers=config['num_layers'], ffn_dim=config['ffn_dim'],
+                           max_length=config['max_length'], layer_norm_eps=config['layer_norm_eps'],
+                           **{k: config[k] for k in VARIANT_KEYS})
+    weights = [tensor(name, list(t.shape), 1.0 if name.endswith('norm.weight') else 0.125)
+               for name, t in format_weights(model)]
     return {
         'format_version': 1,
         'config': config,

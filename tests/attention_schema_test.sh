@@ -3,23 +3,12 @@
 # of docs/attention.md run on them (its shapes checked; bertviz itself is not needed).
 # Skips (exit 77) when Python's jsonschema module is missing: `apt-get install python3-jsonschema`.
 # Usage: attention_schema_test.sh path/to/attn path/to/source-tree
-set -u
-ATTN=$1
-ROOT=$2
-TINY=$ROOT/tests/fixtures/tiny-model.json
+source "$(dirname "$0")/harness.sh"
 SCHEMA=$ROOT/docs/attention-dump.schema.json
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=$(command -v python3)
 if ! "$PY" -c 'import jsonschema' 2>/dev/null; then
   echo "SKIP: Python module jsonschema is missing (Debian: apt-get install python3-jsonschema)"
   exit 77
 fi
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL: $1" >&2; }
 
 texts=("The movie was great fun!" "" "i hated it, boring acting" "good")
 long=$(printf 'the movie was good but far too long %.0s' $(seq 1 8))  # 64 tokens: 5+ times the tiny max_length
@@ -158,5 +147,4 @@ print(f"bertviz recipe: {checked} dumps and {len(entry['windows'])} windows conv
 PYEOF
 then pass; else fail "the bertviz recipe of docs/attention.md"; fi
 
-echo "attention_schema: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish "attention_schema"

@@ -2,31 +2,15 @@
 # The attention dump's options (--layers, --heads, --head-aggregate, --rollout, --precision), checked against the
 # default dump and against an independent Python computation of the rollout; and their usage errors.
 # Usage: cli_attention_test.sh path/to/attn path/to/source-tree
-set -u
-ATTN=$1
-ROOT=$2
-TINY=$ROOT/tests/fixtures/tiny-model.json
-PY=$(command -v /usr/bin/python3 || command -v python3)
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-passed=0
-failed=0
+source "$(dirname "$0")/harness.sh"
 
-pass() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL: $1" >&2; }
-check() { local name=$1; shift; if "$@"; then pass; else fail "$name"; fi; }
-run_attn() { "$ATTN" "$@" >"$WORK/out" 2>"$WORK/err"; code=$?; }
-expect_code() { if [ "$code" -eq "$2" ]; then pass; else fail "$1: exit $code, expected $2 ($(head -c 300 "$WORK/err"))"; fi; }
-expect_err() { if grep -qF -- "$2" "$WORK/err"; then pass; else fail "$1: stderr lacks '$2': $(head -c 300 "$WORK/err")"; fi; }
-# py NAME CODE: runs Python in $WORK (the dumps are files there); the code asserts.
-py() { local name=$1; shift; if (cd "$WORK" && "$PY" -c "$1" 2>>"$WORK/pyerr"); then pass; else fail "$name: $(tail -3 "$WORK/pyerr")"; fi; }
 
 texts=("The movie was great fun!" "i hated it, boring acting" "good")
 dump() { local file=$1; shift; "$ATTN" --model "$TINY" classify "${texts[@]}" --attention "$WORK/$file" "$@" >/dev/null 2>"$WORK/err"; code=$?; }
 
 # --- the default dump keeps exactly its keys and layout
 dump all.json; expect_code "default dump" 0
-py "default dump keys and layout are unchanged" "
+py_check "default dump keys and layout are unchanged" "
 import json
 d = json.load(open('all.json'))
 assert list(d) == ['format','version','model','layout','num_layers','num_heads','labels','inputs'], list(d)
@@ -39,7 +23,7 @@ for e in d['inputs']:
 
 # --- selection: the chosen layers and heads, in the order asked, equal to the full dump's
 dump sel.json --layers 1 --heads 1,0; expect_code "layers and heads" 0
-py "selected layers and heads match the full dump" "
+py_check "selected layers and heads match the full dump" "
 import json
 a, s = json.load(open('all.json')), json.load(open('sel.json'))
 assert s['layers'] == [1] and s['heads'] == [1, 0] and s['head_aggregate'] == 'none' and s['layout'] == a['layout']
@@ -52,7 +36,7 @@ for ea, es in zip(a['inputs'], s['inputs']):
 dump mean.json --head-aggregate mean; expect_code "mean" 0
 dump max.json --head-aggregate max --layers 0; expect_code "max" 0
 dump mean1.json --head-aggregate mean --heads 1; expect_code "mean of one head" 0
-py "aggregates equal the mean and the max of the heads" "
+py_check "aggregates equal the mean and the max of the heads" "
 import json
 a, m, x, m1 = (json.load(open(f)) for f in ('all.json', 'mean.json', 'max.json', 'mean1.json'))
 assert m['layout'] == x['layout'] == 'attention[layer][query][key]' and m['head_aggregate'] == 'mean' and x['head_aggregate'] == 'max'
@@ -71,7 +55,7 @@ for ea, em, ex, e1 in zip(a['inputs'], m['inputs'], x['inputs'], m1['inputs']):
 
 # --- rollout: recomputed here from the full dump with the formula of docs/attention.md
 dump roll.json --rollout; expect_code "rollout" 0
-py "rollout equals an independent computation" "
+py_check "rollout equals an independent computation" "
 import json
 a, r = json.load(open('all.json')), json.load(open('roll.json'))
 assert r['rollout'] is True
@@ -94,7 +78,7 @@ for ea, er in zip(a['inputs'], r['inputs']):
 # --- precision: values rounded to N decimals, and a smaller file
 dump p3.json --precision 3; expect_code "precision" 0
 dump p0.json --precision 0 --rollout; expect_code "precision 0" 0
-py "precision rounds the attention values" "
+py_check "precision rounds the attention values" "
 import json, os
 a, p, z = json.load(open('all.json')), json.load(open('p3.json')), json.load(open('p0.json'))
 assert p['precision'] == 3 and os.path.getsize('p3.json') < os.path.getsize('all.json')
@@ -106,7 +90,7 @@ for ea, ep, ez in zip(a['inputs'], p['inputs'], z['inputs']):
                     assert abs(va - vp) <= 0.0005 + 1e-9 and round(vp, 3) == vp and vz in (0, 1)
     assert ep['probabilities'] == ea['probabilities']  # only attention values are rounded
 "
-py "precision shows in the file's text" "
+py_check "precision shows in the file's text" "
 import re
 for line in open('p3.json').read().splitlines()[1:-1]:  # one entry per line
     attention = line[line.index('\"attention\":'):]
@@ -131,5 +115,4 @@ expect_code "precision out of range exits 2" 2
 check "no dump written on a usage error" test ! -e "$WORK/bad.json"
 check "no temporary files left" test -z "$(ls "$WORK" | grep tmp-)"
 
-echo "cli_attention: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish "cli_attention"

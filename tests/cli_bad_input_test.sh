@@ -6,20 +6,10 @@
 # Usage: cli_bad_input_test.sh path/to/attn path/to/source-tree [sanitized]
 # With "sanitized" (an ASan/UBSan build) the peak-memory bound is not checked: the sanitizer's own heap use
 # would dominate it.
-set -u
-ATTN=$1
-ROOT=$2
+source "$(dirname "$0")/harness.sh"
 BUILD_KIND=${3:-plain}
-TINY=$ROOT/tests/fixtures/tiny-model.json
-PY=$(command -v /usr/bin/python3 || command -v python3)
-WORK=$(mktemp -d)
-trap 'chmod -R u+rwx "$WORK" 2>/dev/null; rm -rf "$WORK"' EXIT
 export ATTN_CACHE_DIR=""  # no model cache: these runs must not write outside $WORK
-passed=0
-failed=0
 
-pass() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL: $1" >&2; }
 skip() { echo "SKIP: $1" >&2; }
 # check NAME COMMAND...: the command must succeed (exit 0).
 # A failing Python check leaves its traceback in $WORK/pyerr; the last line is shown.
@@ -30,7 +20,6 @@ check() {
 }
 # classify ARGS...: attn with the tiny model and jsonl records; stdout in $WORK/out, stderr in $WORK/err, exit in $code.
 classify() { "$ATTN" --model "$TINY" classify --format jsonl "$@" >"$WORK/out" 2>"$WORK/err"; code=$?; }
-expect_code() { if [ "$code" -eq "$2" ]; then pass; else fail "$1: exit $code, expected $2 ($(head -c 300 "$WORK/err"))"; fi; }
 # py CODE [ARGS...]: runs Python with $WORK/out as argv[1] and ARGS after it; the code asserts.
 py() { local code=$1; shift; "$PY" -c "$code" "$WORK/out" "$@" 2>"$WORK/pyerr"; }
 # bytes FILE PYTHON-EXPRESSION: writes the bytes the expression gives (deterministic inputs, any byte value).
@@ -399,5 +388,4 @@ expect_code "-o symbolic link exits 0" 0
 check "-o symbolic link: still a link" test -L "$WORK/link.jsonl"
 check "-o symbolic link: the file it names holds the records" test "$(wc -l <"$WORK/real.jsonl")" -eq 2
 
-echo "bad-input: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish "bad-input"

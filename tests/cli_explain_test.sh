@@ -2,23 +2,7 @@
 # attn explain: plain output when piped, shaded tokens on a terminal (through `script`, which gives the command a
 # pseudo-terminal) unless NO_COLOR, --color, stdin, long texts, the --html file, and errors.
 # Usage: cli_explain_test.sh path/to/attn path/to/source-tree
-set -u
-ATTN=$1
-ROOT=$2
-TINY=$ROOT/tests/fixtures/tiny-model.json
-PY=$(command -v /usr/bin/python3 || command -v python3)
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL: $1" >&2; }
-check() { local name=$1; shift; if "$@"; then pass; else fail "$name"; fi; }
-run_attn() { "$ATTN" "$@" >"$WORK/out" 2>"$WORK/err"; code=$?; }
-expect_code() { if [ "$code" -eq "$2" ]; then pass; else fail "$1: exit $code, expected $2 ($(head -c 300 "$WORK/err"))"; fi; }
-expect_out() { if grep -qF -- "$2" "$WORK/out"; then pass; else fail "$1: stdout lacks '$2': $(head -c 300 "$WORK/out")"; fi; }
-expect_err() { if grep -qF -- "$2" "$WORK/err"; then pass; else fail "$1: stderr lacks '$2': $(head -c 300 "$WORK/err")"; fi; }
-py() { "$PY" -c "$1" "$WORK/out" 2>>"$WORK/err"; }
+source "$(dirname "$0")/harness.sh"
 ESC=$(printf '\033')
 
 # --- piped: the label line, then "token  importance" per token, no escape sequences
@@ -114,5 +98,4 @@ run_attn --model "$TINY" explain --html "$WORK/nodir/r.html" good
 expect_code "unwritable report exits 4" 4; expect_err "names the file" "nodir/r.html"
 check "no temporary files left" test -z "$(ls "$WORK" | grep tmp-)"
 
-echo "cli_explain: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish "cli_explain"

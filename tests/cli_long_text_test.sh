@@ -3,23 +3,7 @@
 # the bundled one): which tokens each policy keeps, the record's fields, and windows checked one by one against
 # classifying each window's text on its own.
 # Usage: cli_long_text_test.sh path/to/attn path/to/source-tree
-set -u
-ATTN=$1
-ROOT=$2
-TINY=$ROOT/tests/fixtures/tiny-model.json
-PY=$(command -v /usr/bin/python3 || command -v python3)
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL: $1" >&2; }
-check() { local name=$1; shift; if "$@"; then pass; else fail "$name"; fi; }
-run_attn() { "$ATTN" "$@" >"$WORK/out" 2>"$WORK/err"; code=$?; }
-expect_code() { if [ "$code" -eq "$2" ]; then pass; else fail "$1: exit $code, expected $2 ($(head -c 300 "$WORK/err"))"; fi; }
-expect_out() { if grep -qF -- "$2" "$WORK/out"; then pass; else fail "$1: stdout lacks '$2': $(head -c 300 "$WORK/out")"; fi; }
-expect_err() { if grep -qF -- "$2" "$WORK/err"; then pass; else fail "$1: stderr lacks '$2': $(head -c 300 "$WORK/err")"; fi; }
-py() { local name=$1; shift; if (cd "$WORK" && "$PY" -c "$1" "$@" 2>>"$WORK/pyerr"); then pass; else fail "$name: $(tail -3 "$WORK/pyerr")"; fi; }
+source "$(dirname "$0")/harness.sh"
 
 # 60 one-token words of the tiny vocabulary: 5 x max_length, each word its own token.
 words=(the movie was good but far too long and the acting was boring it is not great)
@@ -31,14 +15,14 @@ text=${text% }
 run_attn --model "$TINY" classify -f jsonl "$text"; cp "$WORK/out" "$WORK/default.jsonl"
 run_attn --model "$TINY" classify -f jsonl --long-text keep-start "$text"
 check "--long-text keep-start is the default" cmp -s "$WORK/out" "$WORK/default.jsonl"
-py "default record" "
+py_check "default record" "
 import json
 r = json.loads(open('default.jsonl').readline())
 assert r['truncated'] is True and r['tokens'] == 12 and r['tokens_before_truncation'] == 60, r
 assert r['long_text'] == 'keep-start' and r['windows'] == 1, r
 "
 run_attn --model "$TINY" classify -f jsonl "the movie was good"
-py "a short text's record has no long-text fields" "
+py_check "a short text's record has no long-text fields" "
 import json
 r = json.loads(open('out').readline())
 assert 'long_text' not in r and 'windows' not in r and r['truncated'] is False, r
@@ -50,7 +34,7 @@ for policy in keep-start keep-end keep-ends window; do
   expect_code "$policy" 0
   cp "$WORK/out" "$WORK/$policy.jsonl"
 done
-py "each policy keeps the right tokens" "
+py_check "each policy keeps the right tokens" "
 import json
 words = '$text'.split()
 kept = {p: json.load(open(p + '.json'))['inputs'][0]['tokens'] for p in ('keep-start', 'keep-end', 'keep-ends', 'window')}
@@ -80,7 +64,7 @@ for w in d['inputs'][0]['windows']:
     print(' '.join(words[w['start']:w['start'] + w['length']]))
 " >"$WORK/window-texts.txt"
 "$ATTN" --model "$TINY" classify -f jsonl -i "$WORK/window-texts.txt" >"$WORK/each.jsonl" 2>>"$WORK/err"
-py "windows start every 6 tokens, the last ending on the text's end, and each matches its own classification" "
+py_check "windows start every 6 tokens, the last ending on the text's end, and each matches its own classification" "
 import json
 d = json.load(open('window.json'))
 windows = d['inputs'][0]['windows']
@@ -111,7 +95,7 @@ printf '%s\nthe movie was good\n\n%s\n' "$text" "$text" | "$ATTN" --model "$TINY
   --batch-size 2 -t 2 >"$WORK/out" 2>"$WORK/err"
 code=$?
 expect_code "mixed batch with an empty line" 5
-py "mixed batch records in order" "
+py_check "mixed batch records in order" "
 import json
 r = [json.loads(l) for l in open('out')]
 assert [x['line'] for x in r] == [1, 2, 3, 4]
@@ -146,5 +130,4 @@ else
   echo "note: models/sst2-sentiment.json is absent; the bundled-model case was not run"
 fi
 
-echo "cli_long_text: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish "cli_long_text"

@@ -3,23 +3,8 @@
 # pseudo-terminal through script(1), forced, silent otherwise), bash completion and the man page covering every
 # option of every --help, and `cmake --install` putting the binary, models, man page and completion in place.
 # Usage: cli_manners_test.sh path/to/attn path/to/source-tree path/to/build-tree
-set -u
-ATTN=$1
-ROOT=$2
+source "$(dirname "$0")/harness.sh"
 BUILD=${3:-}
-TINY=$ROOT/tests/fixtures/tiny-model.json
-PY=$(command -v /usr/bin/python3 || command -v python3)
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL: $1" >&2; }
-check() { local name=$1; shift; if "$@"; then pass; else fail "$name"; fi; }
-run_attn() { "$ATTN" "$@" >"$WORK/out" 2>"$WORK/err"; code=$?; }
-expect_code() { if [ "$code" -eq "$2" ]; then pass; else fail "$1: exit $code, expected $2 ($(head -c 300 "$WORK/err"))"; fi; }
-expect_out() { if grep -qF -- "$2" "$WORK/out"; then pass; else fail "$1: stdout lacks '$2': $(head -c 300 "$WORK/out")"; fi; }
-expect_err() { if grep -qF -- "$2" "$WORK/err"; then pass; else fail "$1: stderr lacks '$2': $(head -c 300 "$WORK/err")"; fi; }
 subcommands=$("$ATTN" --help | sed -n '/^Subcommands:/,/^$/p' | awk 'NR > 1 && NF { print $1 }')
 
 # --- help, version, info
@@ -114,5 +99,4 @@ if [ -n "$BUILD" ] && command -v cmake >/dev/null; then
   fi
 fi
 
-echo "cli_manners: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish "cli_manners"

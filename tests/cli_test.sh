@@ -1,29 +1,7 @@
 #!/usr/bin/env bash
 # Runs the real attn binary: arguments, a stdin pipe, files, every output format, bad inputs and exit codes.
 # Usage: cli_test.sh path/to/attn path/to/source-tree
-set -u
-ATTN=$1
-ROOT=$2
-TINY=$ROOT/tests/fixtures/tiny-model.json
-PY=$(command -v /usr/bin/python3 || command -v python3)
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-passed=0
-failed=0
-
-pass() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL: $1" >&2; }
-# check NAME COMMAND...: the command must succeed (exit 0).
-check() { local name=$1; shift; if "$@"; then pass; else fail "$name"; fi; }
-# run_attn: runs attn, leaving stdout in $WORK/out, stderr in $WORK/err and the exit code in $code.
-run_attn() { "$ATTN" "$@" >"$WORK/out" 2>"$WORK/err"; code=$?; }
-run_attn_stdin() { local input=$1; shift; printf '%b' "$input" | "$ATTN" "$@" >"$WORK/out" 2>"$WORK/err"; code=$?; }
-expect_code() { if [ "$code" -eq "$2" ]; then pass; else fail "$1: exit $code, expected $2 ($(head -c 300 "$WORK/err"))"; fi; }
-expect_out() { if grep -qF -- "$2" "$WORK/out"; then pass; else fail "$1: stdout lacks '$2': $(head -c 300 "$WORK/out")"; fi; }
-expect_err() { if grep -qF -- "$2" "$WORK/err"; then pass; else fail "$1: stderr lacks '$2': $(head -c 300 "$WORK/err")"; fi; }
-expect_lines() { local n; n=$(wc -l <"$WORK/out"); if [ "$n" -eq "$2" ]; then pass; else fail "$1: $n lines, expected $2"; fi; }
-# py CODE: runs Python with the file $WORK/out as argv[1]; the code asserts.
-py() { "$PY" -c "$1" "$WORK/out" 2>>"$WORK/err"; }
+source "$(dirname "$0")/harness.sh"
 
 # --- help, version, usage errors
 run_attn --help; expect_code "help" 0; expect_out "help lists exit codes" "Exit codes:"
@@ -226,5 +204,4 @@ else
   fail "bundled model models/sst2-sentiment.json is missing"
 fi
 
-echo "cli: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish "cli"

@@ -3,25 +3,13 @@
 # page's script ran, and the DOM must hold the escaped text, the shaded tokens, the heatmap's cells and the grid.
 # Skips (exit 77) when /usr/bin/chromium is absent (Debian: apt-get install chromium).
 # Usage: html_report_test.sh path/to/attn path/to/source-tree [screenshot-to-keep.png]
-set -u
-ATTN=$1
-ROOT=$2
+source "$(dirname "$0")/harness.sh"
 KEEP=${3:-}
-TINY=$ROOT/tests/fixtures/tiny-model.json
 CHROMIUM=/usr/bin/chromium
 if [ ! -x "$CHROMIUM" ]; then
   echo "SKIP: $CHROMIUM is absent (Debian: apt-get install chromium); the HTML report was not tested in a browser"
   exit 77
 fi
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=$(command -v python3)
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL: $1" >&2; }
-check() { local name=$1; shift; if "$@"; then pass; else fail "$name"; fi; }
 # The flags keep Chromium off the network and away from the user's profile.
 chromium() {
   timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
@@ -156,5 +144,4 @@ chromium --dump-dom "file://$WORK/long.html" >"$WORK/long-dom.html"
 check "the windowed report draws a 12 x 12 heatmap" test "$(grep -o 'class="cell"' "$WORK/long-dom.html" | wc -l)" -eq 144
 check "the windowed report offers its windows" grep -q 'tokens 52–63' "$WORK/long-dom.html"
 
-echo "html_report: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish "html_report"

@@ -131,8 +131,8 @@ TEST_CASE("attention on identity projections matches a hand computation", "[atte
   attn::Workspace work;
   std::vector<float> out(4);
   std::vector<float> weights(4);
-  float* sinks[] = {weights.data()};
-  attn::self_attention(w, config, x.data(), layout, work, out.data(), sinks);
+  float* weights_out[] = {weights.data()};
+  attn::self_attention(w, config, x.data(), layout, work, out.data(), weights_out);
 
   // scores = x x^T / sqrt(2) = [[1, 0], [0, 4]] / sqrt(2)
   const double s = 1.0 / std::sqrt(2.0);
@@ -176,14 +176,14 @@ TEST_CASE("packed multi-head attention equals the padded, masked reference", "[a
           layout.add(n);
         }
         std::vector<std::vector<float>> maps(lengths.size());
-        std::vector<float*> sinks;
+        std::vector<float*> weights_out;
         for (size_t b = 0; b < lengths.size(); ++b) {
           maps[b].resize(static_cast<size_t>(heads) * lengths[b] * lengths[b]);
-          sinks.push_back(maps[b].data());
+          weights_out.push_back(maps[b].data());
         }
         attn::Workspace work;
         std::vector<float> out(packed.size());
-        attn::self_attention(w, config, packed.data(), layout, work, out.data(), sinks.data());
+        attn::self_attention(w, config, packed.data(), layout, work, out.data(), weights_out.data());
 
         const PaddedResult ref = padded_reference(w, d, heads, inputs, lengths, score, causal);
         const int max_len = 17;
@@ -260,15 +260,4 @@ TEST_CASE("attention of one input does not depend on the rest of the batch", "[a
   std::vector<float> both_out(17 * d);
   attn::self_attention(w, config, packed.data(), both, work, both_out.data(), nullptr);
   for (int i = 0; i < 6 * d; ++i) REQUIRE(both_out[11 * d + i] == Approx(alone_out[i]).margin(kAttentionTolerance));
-}
-
-TEST_CASE("sinusoidal positions are interleaved sin/cos with the even-index exponent", "[attention]") {
-  const auto p = attn::sinusoidal_positions(3, 4);  // [3, 4]
-  CHECK(p[0] == 0.0f);  // sin(0)
-  CHECK(p[1] == 1.0f);  // cos(0)
-  CHECK(p[4 + 0] == Approx(std::sin(1.0)).margin(1e-7));
-  CHECK(p[4 + 1] == Approx(std::cos(1.0)).margin(1e-7));
-  CHECK(p[4 + 2] == Approx(std::sin(1.0 / 100.0)).margin(1e-7));  // 10000^(2/4) = 100
-  CHECK(p[4 + 3] == Approx(std::cos(1.0 / 100.0)).margin(1e-7));
-  CHECK(p[8 + 2] == Approx(std::sin(2.0 / 100.0)).margin(1e-7));
 }

@@ -11,8 +11,11 @@
 #include "allocation_tracker.h"
 #include "attn/errors.h"
 #include "attn/model.h"
+#include "model_fixture.h"
 
 using nlohmann::json;
+using attn_test::load_error;
+using attn_test::weight_named;
 
 namespace {
 
@@ -26,47 +29,7 @@ json tensor(const std::string& name, std::vector<int64_t> shape) {
 
 // A complete valid model: vocab 6, d_model 4, 2 heads, 1 layer, ffn 6, 2 labels; 19 tensors, classifier.bias
 // last (weights[18]).
-json valid_model() {
-  const int64_t d = 4, f = 6, v = 6, c = 2;
-  json weights = json::array();
-  weights.push_back(tensor("embedding.weight", {v, d}));
-  const std::string p = "layers.0.";
-  for (const char* proj : {"query", "key", "value", "output"}) {
-    weights.push_back(tensor(p + "attention." + proj + ".weight", {d, d}));
-    weights.push_back(tensor(p + "attention." + proj + ".bias", {d}));
-  }
-  weights.push_back(tensor(p + "attention_norm.weight", {d}));
-  weights.push_back(tensor(p + "attention_norm.bias", {d}));
-  weights.push_back(tensor(p + "ffn.linear1.weight", {f, d}));
-  weights.push_back(tensor(p + "ffn.linear1.bias", {f}));
-  weights.push_back(tensor(p + "ffn.linear2.weight", {d, f}));
-  weights.push_back(tensor(p + "ffn.linear2.bias", {d}));
-  weights.push_back(tensor(p + "ffn_norm.weight", {d}));
-  weights.push_back(tensor(p + "ffn_norm.bias", {d}));
-  weights.push_back(tensor("classifier.weight", {c, d}));
-  weights.push_back(tensor("classifier.bias", {c}));
-  return {
-      {"format_version", 1},
-      {"config",
-       {{"vocab_size", v}, {"max_length", 8}, {"d_model", d}, {"num_heads", 2}, {"num_layers", 1}, {"ffn_dim", f},
-        {"num_labels", c}, {"layer_norm_eps", 1e-6}, {"norm_placement", "post"}, {"activation", "relu"},
-        {"positional_encoding", "sinusoidal"}, {"attention_score", "scaled_dot"}, {"causal", false},
-        {"pooling", "mean"}}},
-      {"tokenizer",
-       {{"kind", "wordpiece"}, {"lowercase", true}, {"strip_accents", true}, {"split_cjk", true},
-        {"continuation_prefix", "##"}, {"max_word_chars", 100},
-        {"special_tokens", {{"pad", "[PAD]"}, {"unk", "[UNK]"}}},
-        {"vocab", {"[PAD]", "[UNK]", "good", "bad", "film", "##s"}}}},
-      {"labels", {"negative", "positive"}},
-      {"weights", weights},
-  };
-}
-
-json& weight_named(json& model, const std::string& name) {
-  for (auto& t : model["weights"])
-    if (t["name"] == name) return t;
-  throw std::runtime_error("no tensor " + name);
-}
+json valid_model() { return attn_test::small_model(tensor); }
 
 // The valid model's text with the first occurrence of `from` replaced by `to` (for what json cannot hold:
 // NaN and infinity literals, out-of-range numbers, bytes that are not UTF-8).
@@ -87,15 +50,6 @@ json model_with_vocab(int64_t vocab_size, int64_t d_model) {
   for (int64_t i = 2; i < vocab_size; ++i) vocab.push_back("w" + std::to_string(i));
   m["tokenizer"]["vocab"] = vocab;
   return m;
-}
-
-std::string load_error(const std::string& text) {
-  try {
-    attn::Model::parse(text, "m.json");
-  } catch (const attn::ModelError& e) {
-    return e.what();
-  }
-  return "(loaded without error)";
 }
 
 struct BadModel {

@@ -8,8 +8,11 @@
 
 #include "attn/errors.h"
 #include "attn/model.h"
+#include "model_fixture.h"
 
 using nlohmann::json;
+using attn_test::load_error;
+using attn_test::weight_named;
 
 namespace {
 
@@ -21,56 +24,12 @@ json tensor(const std::string& name, std::vector<int64_t> shape, float value = 0
   return {{"name", name}, {"shape", shape}, {"data", data}};
 }
 
-// A complete valid model: vocab 6, d_model 4, 2 heads, 1 layer, ffn 6, 2 labels.
+// A complete valid model: vocab 6, d_model 4, 2 heads, 1 layer, ffn 6, 2 labels; layer norm gains 1.
 json valid_model() {
-  const int64_t d = 4, f = 6, v = 6, c = 2;
-  json weights = json::array();
-  weights.push_back(tensor("embedding.weight", {v, d}));
-  const std::string p = "layers.0.";
-  for (const char* proj : {"query", "key", "value", "output"}) {
-    weights.push_back(tensor(p + "attention." + proj + ".weight", {d, d}));
-    weights.push_back(tensor(p + "attention." + proj + ".bias", {d}));
-  }
-  weights.push_back(tensor(p + "attention_norm.weight", {d}, 1.0f));
-  weights.push_back(tensor(p + "attention_norm.bias", {d}));
-  weights.push_back(tensor(p + "ffn.linear1.weight", {f, d}));
-  weights.push_back(tensor(p + "ffn.linear1.bias", {f}));
-  weights.push_back(tensor(p + "ffn.linear2.weight", {d, f}));
-  weights.push_back(tensor(p + "ffn.linear2.bias", {d}));
-  weights.push_back(tensor(p + "ffn_norm.weight", {d}, 1.0f));
-  weights.push_back(tensor(p + "ffn_norm.bias", {d}));
-  weights.push_back(tensor("classifier.weight", {c, d}));
-  weights.push_back(tensor("classifier.bias", {c}));
-  return {
-      {"format_version", 1},
-      {"config",
-       {{"vocab_size", v}, {"max_length", 8}, {"d_model", d}, {"num_heads", 2}, {"num_layers", 1}, {"ffn_dim", f},
-        {"num_labels", c}, {"layer_norm_eps", 1e-6}, {"norm_placement", "post"}, {"activation", "relu"},
-        {"positional_encoding", "sinusoidal"}, {"attention_score", "scaled_dot"}, {"causal", false},
-        {"pooling", "mean"}}},
-      {"tokenizer",
-       {{"kind", "wordpiece"}, {"lowercase", true}, {"strip_accents", true}, {"split_cjk", true},
-        {"continuation_prefix", "##"}, {"max_word_chars", 100},
-        {"special_tokens", {{"pad", "[PAD]"}, {"unk", "[UNK]"}}},
-        {"vocab", {"[PAD]", "[UNK]", "good", "bad", "film", "##s"}}}},
-      {"labels", {"negative", "positive"}},
-      {"weights", weights},
-  };
-}
-
-json& weight_named(json& model, const std::string& name) {
-  for (auto& t : model["weights"])
-    if (t["name"] == name) return t;
-  throw std::runtime_error("no tensor " + name);
-}
-
-std::string load_error(const std::string& text) {
-  try {
-    attn::Model::parse(text, "m.json");
-  } catch (const attn::ModelError& e) {
-    return e.what();
-  }
-  return "(loaded without error)";
+  return attn_test::small_model([](const std::string& name, const std::vector<int64_t>& shape) {
+    const bool norm_gain = name.size() > 11 && name.compare(name.size() - 11, 11, "norm.weight") == 0;
+    return tensor(name, shape, norm_gain ? 1.0f : 0.01f);
+  });
 }
 
 struct BadModelCase {

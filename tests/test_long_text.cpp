@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "attn/long_text.h"
+#include "attn/predict_text.h"
 
 namespace {
 
@@ -124,4 +125,31 @@ TEST_CASE("window importances average where windows overlap", "[long_text]") {
   const std::vector<float> expected = {0.5f / 1.65f, 0.2f / 1.65f, 0.15f / 1.65f, 0.8f / 1.65f};
   REQUIRE(out.size() == 4);
   for (size_t i = 0; i < 4; ++i) CHECK(out[i] == Approx(expected[i]));
+}
+
+TEST_CASE("predict_texts: each text as predicted alone, windows combined, bad texts reported in place", "[long_text]") {
+  const auto& model = tiny_model();
+  attn::LongTextOptions options;
+  options.policy = attn::LongTextPolicy::Window;
+  const std::string long_text = join(kWords), short_text = join(slice(0, 5));
+  attn::Workspace work;
+  const auto results = attn::predict_texts(model, {short_text, "\xff", long_text}, options, work, true);
+  REQUIRE(results.size() == 3);
+  CHECK(results[1].error.find("invalid UTF-8") != std::string::npos);
+
+  const attn::Encoding alone = model.encode(short_text);
+  CHECK(results[0].error.empty());
+  CHECK(results[0].prediction().logits == model.predict({&alone})[0].logits);
+  CHECK(results[0].attention.size() == 1);
+
+  const auto windows = attn::encode_long_text(model, long_text, options);
+  const auto each = model.predict(windows.parts());
+  REQUIRE(results[2].parts.size() == each.size());
+  std::vector<const attn::Prediction*> parts;
+  for (size_t w = 0; w < each.size(); ++w) {
+    CHECK(results[2].parts[w].logits == each[w].logits);
+    parts.push_back(&each[w]);
+  }
+  CHECK(results[2].prediction().probabilities == attn::combine_windows(parts, options.combine).probabilities);
+  CHECK(results[2].attention.size() == each.size());
 }

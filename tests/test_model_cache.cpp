@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "attn/model_cache.h"
+#include "attn/tensor_table.h"
 
 namespace fs = std::filesystem;
 
@@ -25,37 +26,22 @@ struct TempDir {
   }
 };
 
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
-
+// Config, vocabulary, labels, and every tensor of the table (the optional ones included) to the bit.
 void require_identical(const attn::Model& a, const attn::Model& b) {
   REQUIRE(std::memcmp(&a.config(), &b.config(), sizeof(attn::ModelConfig)) == 0);
   REQUIRE(a.labels() == b.labels());
   REQUIRE(a.tokenizer().vocab_size() == b.tokenizer().vocab_size());
   for (size_t i = 0; i < a.tokenizer().vocab_size(); ++i)
     REQUIRE(a.tokenizer().token(static_cast<int32_t>(i)) == b.tokenizer().token(static_cast<int32_t>(i)));
-  const auto& wa = a.weights();
-  const auto& wb = b.weights();
-  REQUIRE(same_bits(wa.embedding.table, wb.embedding.table));
-  REQUIRE(wa.layers.size() == wb.layers.size());
-  for (size_t l = 0; l < wa.layers.size(); ++l) {
-    const auto &x = wa.layers[l], &y = wb.layers[l];
-    REQUIRE(same_bits(x.attention.qkv_weight, y.attention.qkv_weight));
-    REQUIRE(same_bits(x.attention.qkv_bias, y.attention.qkv_bias));
-    REQUIRE(same_bits(x.attention.output_weight, y.attention.output_weight));
-    REQUIRE(same_bits(x.attention.output_bias, y.attention.output_bias));
-    REQUIRE(same_bits(x.attention_norm.gamma, y.attention_norm.gamma));
-    REQUIRE(same_bits(x.attention_norm.beta, y.attention_norm.beta));
-    REQUIRE(same_bits(x.ffn.linear1_weight, y.ffn.linear1_weight));
-    REQUIRE(same_bits(x.ffn.linear1_bias, y.ffn.linear1_bias));
-    REQUIRE(same_bits(x.ffn.linear2_weight, y.ffn.linear2_weight));
-    REQUIRE(same_bits(x.ffn.linear2_bias, y.ffn.linear2_bias));
-    REQUIRE(same_bits(x.ffn_norm.gamma, y.ffn_norm.gamma));
-    REQUIRE(same_bits(x.ffn_norm.beta, y.ffn_norm.beta));
+  const auto ta = attn::tensor_table(a.config(), a.weights());
+  const auto tb = attn::tensor_table(b.config(), b.weights());
+  REQUIRE(ta.size() == tb.size());
+  for (size_t i = 0; i < ta.size(); ++i) {
+    INFO(ta[i].name);
+    REQUIRE(ta[i].name == tb[i].name);
+    REQUIRE(ta[i].shape == tb[i].shape);
+    REQUIRE(std::memcmp(ta[i].data, tb[i].data, static_cast<size_t>(ta[i].elements()) * sizeof(float)) == 0);
   }
-  REQUIRE(same_bits(wa.classifier.weight, wb.classifier.weight));
-  REQUIRE(same_bits(wa.classifier.bias, wb.classifier.bias));
 }
 
 }  // namespace
@@ -78,6 +64,28 @@ TEST_CASE("a cached model is bit-identical to the parsed JSON", "[cache]") {
   CHECK(second.entry == first.entry);
   require_identical(parsed, cached);
   require_identical(attn::Model::load(json.string()), cached);
+}
+
+TEST_CASE("every architecture variant goes through the cache unchanged", "[cache]") {
+  // Learned positions, additive scores, the pre-norm final norm and attention pooling are tensors only some
+  // configs have: each variant fixture is written to the cache and read back.
+  size_t variants = 0;
+  for (const auto& file : fs::directory_iterator(ATTN_FIXTURES_DIR "/variants")) {
+    const std::string name = file.path().filename().string();
+    if (name.size() < 11 || name.compare(name.size() - 11, 11, "-model.json") != 0) continue;
+    INFO(name);
+    TempDir dir;
+    const fs::path json = dir.path / name;
+    fs::copy_file(file.path(), json);
+    const attn::Model parsed = attn::Model::load(json.string());
+    const std::string entry = (dir.path / "entry.attncache").string();
+    attn::write_model_cache(parsed, json.string(), entry);
+    const auto cached = attn::read_model_cache(json.string(), entry);
+    REQUIRE(cached.has_value());
+    require_identical(parsed, *cached);
+    ++variants;
+  }
+  CHECK(variants == 12);
 }
 
 TEST_CASE("a damaged, stale or foreign cache entry is ignored", "[cache]") {

@@ -224,3 +224,11 @@ TEST_CASE("relu and add_inplace", "[ops]") {
   CHECK(y[2] == 5.5f);
   CHECK(y[0] == 1.0f);
 }
+
+TEST_CASE("gelu is the exact erf form", "[ops]") {
+  float x[] = {-3.0f, -1.0f, 0.0f, 0.5f, 2.0f};
+  attn::ops::gelu(x, 5);
+  const double in[] = {-3.0, -1.0, 0.0, 0.5, 2.0};
+  for (int i = 0; i < 5; ++i) CHECK(x[i] == Approx(0.5 * in[i] * (1 + std::erf(in[i] / std::sqrt(2.0)))).margin(1e-7));
+  CHECK(x[1] == Approx(-0.15865525).margin(1e-7));  // differs from the tanh approximation (-0.15880801)
+}

@@ -5,7 +5,7 @@ Every argument after `--` goes to train.py as it is (data, architecture, optimis
 `attn eval`, so the reported accuracy is the C++ engine's on the exported file, beside PyTorch's.
 
   /usr/bin/python3 tools/cross_validate.py --folds 10 --jobs 2 --attn build/attn --summary /tmp/mr-cv.json -- \\
-      --train pos=/work/shared/data/mr/rt-polarity.pos neg=/work/shared/data/mr/rt-polarity.neg \\
+      --train pos=../shared/data/mr/rt-polarity.pos neg=../shared/data/mr/rt-polarity.neg \\
       --d-model 64 --heads 4 --layers 1 --ffn 256 --dropout 0.3 --threads 1
 """
 import argparse

@@ -3,8 +3,6 @@
 #include <cstdint>
 #include <string>
 
-#include <nlohmann/json_fwd.hpp>
-
 namespace attn {
 
 // Architecture choices are enums, chosen once at load; the forward pass never compares strings.
@@ -36,9 +34,6 @@ struct ModelConfig {
 // Largest dimension and tensor a model file may declare: checked before anything is allocated.
 constexpr int64_t kMaxDimension = 65536;
 constexpr int64_t kMaxTensorElements = int64_t{1} << 31;
-
-// Parses and checks `config` (`where` names the file for messages). Throws ModelError naming the key.
-ModelConfig parse_config(const nlohmann::json& config, const std::string& where);
 
 const char* to_string(NormPlacement value);
 const char* to_string(Activation value);

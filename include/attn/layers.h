@@ -71,10 +71,10 @@ struct AttentionWeights {
 // Multi-head self-attention over each input of the batch: out = concat_h(softmax(S_h) v_h) Wo^T + bo, with the
 // scores S_h of config.attention_score and the causal mask of config.causal (docs/model-format.md).
 // x and out are [total_tokens, d_model]; the result is added to out (the residual connection; out may be x).
-// When attention_sinks is non-null, attention_sinks[b] (if non-null) receives
+// When attention_weights_out is non-null, attention_weights_out[b] (if non-null) receives
 // input b's weights as [num_heads, length, length].
 void self_attention(const AttentionWeights& weights, const ModelConfig& config, const float* x,
-                    const BatchLayout& layout, Workspace& work, float* out, float* const* attention_sinks);
+                    const BatchLayout& layout, Workspace& work, float* out, float* const* attention_weights_out);
 
 struct FeedForwardWeights {
   std::vector<float> linear1_weight;  // [ffn_dim, d_model], stored [out, in]
@@ -106,7 +106,7 @@ void pack_weights(EncoderBlockWeights& weights, int d_model, int ffn_dim, bool u
 // One encoder block, in place on work.states. Post-norm: x = LN1(x + attention(x)); x = LN2(x + ffn(x)).
 // Pre-norm: x = x + attention(LN1(x)); x = x + ffn(LN2(x)).
 void encoder_block(const EncoderBlockWeights& weights, const ModelConfig& config, const BatchLayout& layout,
-                   Workspace& work, float* const* attention_sinks);
+                   Workspace& work, float* const* attention_weights_out);
 
 struct ClassifierWeights {
   std::vector<float> weight;  // [num_labels, d_model], stored [out, in]
@@ -118,9 +118,9 @@ struct ClassifierWeights {
 void pack_weights(ClassifierWeights& weights, int d_model, int num_labels, bool use_kernel = true);
 
 // Pools each input's rows of work.states into work.pooled [batch, d_model] (config.pooling), then
-// logits [batch, num_labels] = pooled Wc^T + bc. With attention pooling and pooling_sinks non-null,
-// pooling_sinks[b] (if non-null) receives input b's pooling weights, [length].
+// logits [batch, num_labels] = pooled Wc^T + bc. With attention pooling and pooling_weights_out non-null,
+// pooling_weights_out[b] (if non-null) receives input b's pooling weights, [length].
 void pool_and_classify(const ClassifierWeights& weights, const ModelConfig& config, const BatchLayout& layout,
-                       Workspace& work, float* logits, float* const* pooling_sinks);
+                       Workspace& work, float* logits, float* const* pooling_weights_out);
 
 }  // namespace attn

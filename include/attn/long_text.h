@@ -9,7 +9,7 @@
 namespace attn {
 
 enum class LongTextPolicy {
-  KeepStart,  // the first max_length tokens (the default, and attn's behaviour before there was a choice)
+  KeepStart,  // the first max_length tokens (the default)
   KeepEnd,    // the last max_length tokens
   KeepEnds,   // the first ceil(max_length/2) and the last floor(max_length/2) tokens
   Window,     // every token: windows of max_length tokens, `stride` apart, the last one ending on the text's end

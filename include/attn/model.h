@@ -45,7 +45,8 @@ class Model {
   Model(std::string source, ModelConfig config, Tokenizer tokenizer, std::vector<std::string> labels,
         ModelWeights weights);
 
-  // Reads and checks a format-v1 JSON file. Throws ModelError naming the file, the key, expected and actual.
+  // Reads and checks a format-v1 JSON file (the JSON reader, src/model/model_json.cpp; the binary cache in
+  // model_cache.h is the other reader). Throws ModelError naming the file, the key, expected and actual.
   static Model load(const std::string& path);
   // The same from a string already in memory; `source` names it in messages.
   static Model parse(const std::string& json_text, const std::string& source);

@@ -46,7 +46,7 @@ void linear(const float* x, int rows, const PackedMatrix& w, const float* bias, 
             Epilogue epilogue = Epilogue::None);
 
 // buffer with room for at least `size` floats -> its data. A reused buffer only ever grows: resize() to a size
-// that varies with each input's length zero-filled the new part every time it grew back (1-2 % of a run).
+// that varies with each input's length would zero-fill the new part every time it grew back.
 inline float* at_least(std::vector<float>& buffer, size_t size) {
   if (buffer.size() < size) buffer.resize(size);
   return buffer.data();
@@ -69,7 +69,7 @@ void attention_heads(const float* qkv, int n, int d_model, int heads, float scal
                      AttentionScratch& scratch, float* context, float* weights);
 
 // exp(x) for x <= 0, to a relative error below 2^-22 (x below -87 gives exp(-87)). Softmax's exponential:
-// std::exp is a library call the compiler cannot vectorise, and it was a fifth of the run time on long texts.
+// std::exp is a library call the compiler cannot vectorise, and softmax calls it for every score.
 float exp_nonpositive(float x);
 
 // Softmax of one row of n scores, in place, computed stably (max subtracted). n must be > 0.

@@ -5,14 +5,10 @@
 #include <cmath>
 #include <set>
 
+#include "output_helpers.h"
+
 namespace attn::app {
 namespace {
-
-std::vector<int> all_indices(int count) {
-  std::vector<int> out;
-  for (int i = 0; i < count; ++i) out.push_back(i);
-  return out;
-}
 
 void validate_indices(const std::vector<int>& indices, int count, const char* option, const char* what) {
   std::set<int> seen;
@@ -67,7 +63,8 @@ AttentionDump::AttentionDump(const std::string& path, const Model& model, DumpOp
       {"num_heads", c.num_heads},
       {"labels", model.labels()},
   };
-  // Only a dump asked for with options says how it was made, so the default dump stays as it always was.
+  // Only a dump asked for with options says how it was made: the default dump's header is fixed by
+  // docs/attention-dump.schema.json and read by existing scripts.
   if (!is_default(options_)) {
     header["layers"] = layers_;
     header["heads"] = heads_;
@@ -88,26 +85,19 @@ double AttentionDump::value(float weight) const {
 }
 
 nlohmann::json AttentionDump::attention_json(const AttentionMaps& maps) const {
+  auto rounded = [this](float weight) { return value(weight); };
+  if (options_.head_aggregate == HeadAggregate::None) return attention_maps_json(maps, layers_, heads_, rounded);
   const int n = maps.length;
-  auto matrix = [&](auto&& at) {
+  nlohmann::json layers = nlohmann::json::array();
+  for (int l : layers_) {
+    const std::vector<float> aggregated = aggregate_heads(maps, l, options_.head_aggregate, heads_);
     nlohmann::json rows = nlohmann::json::array();
     for (int q = 0; q < n; ++q) {
       nlohmann::json row = nlohmann::json::array();
-      for (int k = 0; k < n; ++k) row.push_back(value(at(q, k)));
+      for (int k = 0; k < n; ++k) row.push_back(rounded(aggregated[static_cast<size_t>(q) * n + k]));
       rows.push_back(std::move(row));
     }
-    return rows;
-  };
-  nlohmann::json layers = nlohmann::json::array();
-  for (int l : layers_) {
-    if (options_.head_aggregate != HeadAggregate::None) {
-      const std::vector<float> aggregated = aggregate_heads(maps, l, options_.head_aggregate, heads_);
-      layers.push_back(matrix([&](int q, int k) { return aggregated[static_cast<size_t>(q) * n + k]; }));
-      continue;
-    }
-    nlohmann::json heads = nlohmann::json::array();
-    for (int h : heads_) heads.push_back(matrix([&](int q, int k) { return maps.at(l, h, q, k); }));
-    layers.push_back(std::move(heads));
+    layers.push_back(std::move(rows));
   }
   return layers;
 }

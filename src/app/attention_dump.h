@@ -16,7 +16,7 @@
 namespace attn::app {
 
 // What goes into the dump. The default (every layer and head, unaggregated, no rollout, shortest round-trip
-// floats) writes exactly the dump attn always wrote: attention[layer][head][query][key].
+// floats) is attention[layer][head][query][key], with no option keys in its header.
 struct DumpOptions {
   std::vector<int> layers;  // in this order; empty: every layer
   std::vector<int> heads;   // in this order; empty: every head

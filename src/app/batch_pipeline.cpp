@@ -4,12 +4,14 @@
 #include <condition_variable>
 #include <deque>
 #include <exception>
-#include <iterator>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "attn/errors.h"
+#include "attn/predict_text.h"
 
 namespace attn::app {
 namespace {
@@ -30,189 +32,207 @@ struct FormattedBatch {
   size_t errors = 0;
 };
 
-// Windows of long texts are run through the model this many at a time, so that one huge line cut into many
-// windows needs no more memory for its states than an ordinary batch.
-constexpr size_t kMaxPartsPerPredict = 64;
-
 // Tokenizes, classifies and formats one batch. Lines that cannot be classified become error records in place.
 FormattedBatch process(const Model& model, const Batch& batch, Workspace& work, const RecordWriter& writer,
                        const AttentionDump* dump, const LongTextOptions& long_text) {
   const size_t n = batch.inputs.size();
-  std::vector<LongTextEncoding> encodings(n);
-  std::vector<std::string> errors(n);
-  std::vector<const Encoding*> parts;  // what the model runs: one encoding per input, or one per window
-  std::vector<size_t> first_part(n, 0);
+  constexpr size_t kNoText = static_cast<size_t>(-1);
+  std::vector<std::string_view> texts;  // the lines that are texts to classify
+  std::vector<size_t> text_index(n, kNoText);
   for (size_t i = 0; i < n; ++i) {
     const InputText& input = batch.inputs[i];
-    if (!input.error.empty()) {
-      errors[i] = input.error;
-    } else if (input.text.empty()) {
-      errors[i] = input.source + ":" + std::to_string(input.line) + ": empty line";
-    } else {
-      try {
-        encodings[i] = encode_long_text(model, input.text, long_text);
-        first_part[i] = parts.size();
-        for (const Encoding* part : encodings[i].parts()) parts.push_back(part);
-      } catch (const InputError& e) {
-        errors[i] = input.source + ":" + std::to_string(input.line) + ": " + e.what();
-      }
+    if (input.error.empty() && !input.text.empty()) {
+      text_index[i] = texts.size();
+      texts.push_back(input.text);
     }
   }
-  std::vector<AttentionMaps> maps;
-  std::vector<Prediction> predictions;
-  for (size_t begin = 0; begin < parts.size(); begin += kMaxPartsPerPredict) {
-    const size_t end = std::min(parts.size(), begin + kMaxPartsPerPredict);
-    const std::vector<const Encoding*> chunk_parts(parts.begin() + static_cast<std::ptrdiff_t>(begin),
-                                                  parts.begin() + static_cast<std::ptrdiff_t>(end));
-    std::vector<AttentionMaps> chunk_maps;
-    std::vector<Prediction> chunk = model.predict(chunk_parts, work, dump != nullptr ? &chunk_maps : nullptr);
-    std::move(chunk.begin(), chunk.end(), std::back_inserter(predictions));
-    std::move(chunk_maps.begin(), chunk_maps.end(), std::back_inserter(maps));
-  }
+  const std::vector<TextPrediction> predictions = predict_texts(model, texts, long_text, work, dump != nullptr);
 
   FormattedBatch out;
   out.records.reserve(n);
   for (size_t i = 0; i < n; ++i) {
+    const InputText& input = batch.inputs[i];
     Record record;
-    record.input = &batch.inputs[i];
+    record.input = &input;
     RecordParts record_parts;
-    Prediction combined;
-    if (errors[i].empty()) {
-      const size_t first = first_part[i], count = encodings[i].num_windows();
-      record.encoding = &encodings[i].encoding;
-      record.long_text = &encodings[i];
-      record.prediction = &predictions[first];
-      if (encodings[i].windowed()) {
-        std::vector<const Prediction*> windows;
-        for (size_t w = 0; w < count; ++w) windows.push_back(&predictions[first + w]);
-        combined = combine_windows(windows, long_text.combine);
-        record.prediction = &combined;
-      }
-      record_parts = {dump != nullptr ? &maps[first] : nullptr, &predictions[first], count};
+    const TextPrediction* text = text_index[i] == kNoText ? nullptr : &predictions[text_index[i]];
+    if (!input.error.empty()) {
+      record.error = input.error;
+    } else if (text == nullptr) {
+      record.error = input.source + ":" + std::to_string(input.line) + ": empty line";
+    } else if (!text->error.empty()) {
+      record.error = input.source + ":" + std::to_string(input.line) + ": " + text->error;
     } else {
-      record.error = errors[i];
-      ++out.errors;
+      record.encoding = &text->encoding.encoding;
+      record.long_text = &text->encoding;
+      record.prediction = &text->prediction();
+      record_parts = {dump != nullptr ? text->attention.data() : nullptr, text->parts.data(), text->parts.size()};
     }
+    if (record.prediction == nullptr) ++out.errors;
     out.records.push_back(writer.format(record));
     if (dump != nullptr) out.dumps.push_back(dump->format(record, record_parts));
   }
   return out;
 }
 
-}  // namespace
+// Worker threads that process batches in any order. Finished batches wait here until the reading thread takes
+// them by sequence number; the first exception of a worker stops the others and is rethrown to the taker.
+class WorkQueue {
+ public:
+  using Work = std::function<FormattedBatch(const Batch&, Workspace&)>;
 
-PipelineResult run_pipeline(const Model& model, InputReader& reader, RecordWriter& writer, AttentionDump* dump,
-                            const PipelineOptions& options) {
-  const size_t batch_size = options.batch_size, threads = options.threads;
-  std::mutex mutex;
-  std::condition_variable work_ready;   // a batch was queued, or reading ended, or a worker failed
-  std::condition_variable result_ready;  // a batch finished
-  std::deque<Batch> queue;
-  std::map<size_t, FormattedBatch> finished;
-  bool reading_done = false;
-  std::exception_ptr failure;
+  WorkQueue(size_t threads, Work work) : work_(std::move(work)) {
+    for (size_t t = 0; t < threads; ++t) pool_.emplace_back([this] { run(); });
+  }
+  ~WorkQueue() { stop(); }
 
-  auto worker = [&] {
+  void push(Batch batch) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      queue_.push_back(std::move(batch));
+    }
+    work_ready_.notify_one();
+  }
+
+  // Batch `sequence` once finished (waiting for it when `wait`), or nothing when it is not finished yet.
+  std::optional<FormattedBatch> take(size_t sequence, bool wait) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (wait) result_ready_.wait(lock, [&] { return finished_.count(sequence) > 0 || failure_; });
+    if (failure_) std::rethrow_exception(failure_);
+    auto it = finished_.find(sequence);
+    if (it == finished_.end()) return std::nullopt;
+    FormattedBatch batch = std::move(it->second);
+    finished_.erase(it);
+    return batch;
+  }
+
+  // Stops the workers after `error` (the first one recorded wins).
+  void fail(std::exception_ptr error) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!failure_) failure_ = error;
+  }
+
+  // No more batches: the workers finish what is queued (nothing, after a failure) and are joined.
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      reading_done_ = true;
+    }
+    work_ready_.notify_all();
+    for (auto& thread : pool_) thread.join();
+    pool_.clear();
+  }
+
+ private:
+  void run() {
     Workspace work;
     while (true) {
       Batch batch;
       {
-        std::unique_lock<std::mutex> lock(mutex);
-        work_ready.wait(lock, [&] { return !queue.empty() || reading_done || failure; });
-        if (failure || queue.empty()) return;
-        batch = std::move(queue.front());
-        queue.pop_front();
+        std::unique_lock<std::mutex> lock(mutex_);
+        work_ready_.wait(lock, [&] { return !queue_.empty() || reading_done_ || failure_; });
+        if (failure_ || queue_.empty()) return;
+        batch = std::move(queue_.front());
+        queue_.pop_front();
       }
       try {
-        FormattedBatch result = process(model, batch, work, writer, dump, options.long_text);
-        std::lock_guard<std::mutex> lock(mutex);
-        finished.emplace(batch.sequence, std::move(result));
+        FormattedBatch result = work_(batch, work);
+        std::lock_guard<std::mutex> lock(mutex_);
+        finished_.emplace(batch.sequence, std::move(result));
       } catch (...) {
-        std::lock_guard<std::mutex> lock(mutex);
-        if (!failure) failure = std::current_exception();
-        work_ready.notify_all();
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!failure_) failure_ = std::current_exception();
+        work_ready_.notify_all();
       }
-      result_ready.notify_all();
+      result_ready_.notify_all();
     }
-  };
+  }
 
-  PipelineResult total;
-  size_t next_to_write = 0;
-  size_t submitted = 0;
-  const size_t max_in_flight = 2 * threads;
+  Work work_;
+  std::mutex mutex_;
+  std::condition_variable work_ready_;    // a batch was queued, or reading ended, or a worker failed
+  std::condition_variable result_ready_;  // a batch finished
+  std::deque<Batch> queue_;
+  std::map<size_t, FormattedBatch> finished_;
+  bool reading_done_ = false;
+  std::exception_ptr failure_;
+  std::vector<std::thread> pool_;
+};
+
+// Writes finished batches strictly in input order, whole records batch by batch, and counts them.
+class OrderedWriter {
+ public:
+  OrderedWriter(RecordWriter& writer, AttentionDump* dump, const PipelineOptions& options)
+      : writer_(writer), dump_(dump), options_(options) {}
+
+  void write(const FormattedBatch& batch) {
+    for (size_t i = 0; i < batch.records.size(); ++i) {
+      writer_.write(batch.records[i]);
+      if (dump_ != nullptr) dump_->write(batch.dumps[i]);
+    }
+    writer_.flush();
+    total_.inputs += batch.records.size();
+    total_.errors += batch.errors;
+    ++written_;
+    if (options_.progress != nullptr) options_.progress(total_.inputs, options_.progress_context);
+  }
+  size_t batches_written() const { return written_; }
+  const PipelineResult& total() const { return total_; }
+
+ private:
+  RecordWriter& writer_;
+  AttentionDump* dump_;
+  const PipelineOptions& options_;
+  PipelineResult total_;
+  size_t written_ = 0;
+};
+
+}  // namespace
+
+PipelineResult run_pipeline(const Model& model, InputReader& reader, RecordWriter& writer, AttentionDump* dump,
+                            const PipelineOptions& options) {
+  WorkQueue queue(options.threads, [&](const Batch& batch, Workspace& work) {
+    return process(model, batch, work, writer, dump, options.long_text);
+  });
+  OrderedWriter out(writer, dump, options);
   // Writes every finished batch that is next in order; with wait_for_one, blocks until at least one is written.
-  auto write_ready = [&](bool wait_for_one) {
-    std::unique_lock<std::mutex> lock(mutex);
-    if (wait_for_one) {
-      result_ready.wait(lock, [&] { return finished.count(next_to_write) > 0 || failure; });
-    }
-    if (failure) std::rethrow_exception(failure);
-    while (true) {
-      auto it = finished.find(next_to_write);
-      if (it == finished.end()) break;
-      FormattedBatch batch = std::move(it->second);
-      finished.erase(it);
-      lock.unlock();
-      for (size_t i = 0; i < batch.records.size(); ++i) {
-        writer.write(batch.records[i]);
-        if (dump != nullptr) dump->write(batch.dumps[i]);
-      }
-      writer.flush();  // whole records reach the output batch by batch
-      total.inputs += batch.records.size();
-      total.errors += batch.errors;
-      if (options.progress != nullptr) options.progress(total.inputs, options.progress_context);
-      lock.lock();
-      ++next_to_write;
+  auto write_finished = [&](bool wait_for_one) {
+    for (auto batch = queue.take(out.batches_written(), wait_for_one); batch;
+         batch = queue.take(out.batches_written(), false)) {
+      out.write(*batch);
     }
   };
-
-  std::vector<std::thread> pool;
-  for (size_t t = 0; t < threads; ++t) pool.emplace_back(worker);
-  auto stop_pool = [&] {
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      reading_done = true;
-    }
-    work_ready.notify_all();
-    for (auto& thread : pool) thread.join();
-    pool.clear();
-  };
-
+  // At most this many batches are queued or finished but unwritten, so memory stays flat.
+  const size_t max_in_flight = 2 * options.threads;
+  size_t submitted = 0;
   try {
     Batch batch;
     InputText input;
     auto submit = [&] {
       batch.sequence = submitted++;
-      {
-        std::lock_guard<std::mutex> lock(mutex);
-        queue.push_back(std::move(batch));
-      }
-      work_ready.notify_one();
+      queue.push(std::move(batch));
       batch = Batch{};
-      while (submitted - next_to_write >= max_in_flight) write_ready(true);
-      write_ready(false);
+      while (submitted - out.batches_written() >= max_in_flight) write_finished(true);
+      write_finished(false);
     };
     while (reader.next(input)) {
       if (interrupted()) throw Interrupted();
       batch.text_bytes += input.text.size();
       batch.inputs.push_back(std::move(input));
-      if (batch.inputs.size() >= batch_size || batch.text_bytes >= kMaxBatchTextBytes) submit();
+      if (batch.inputs.size() >= options.batch_size || batch.text_bytes >= kMaxBatchTextBytes) submit();
     }
     if (!batch.inputs.empty()) submit();
-    while (next_to_write < submitted) {
+    while (out.batches_written() < submitted) {
       if (interrupted()) throw Interrupted();
-      write_ready(true);
+      write_finished(true);
     }
   } catch (...) {
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      if (!failure) failure = std::current_exception();
-    }
-    stop_pool();
+    queue.fail(std::current_exception());
+    queue.stop();
     throw;
   }
-  stop_pool();
-  return total;
+  queue.stop();
+  return out.total();
 }
 
 }  // namespace attn::app

@@ -23,8 +23,11 @@ struct PipelineResult {
 // Called on the reading thread after each batch is written, with the running count of inputs.
 using ProgressCallback = void (*)(size_t inputs_written, void* context);
 
+// Inputs classified together, the one default of classify and eval: bench/RESULTS.md compares the batch sizes.
+constexpr size_t kDefaultBatchSize = 128;
+
 struct PipelineOptions {
-  size_t batch_size = 32;
+  size_t batch_size = kDefaultBatchSize;
   size_t threads = 1;
   LongTextOptions long_text;  // what to do with texts longer than the model's max_length
   ProgressCallback progress = nullptr;

@@ -13,9 +13,6 @@
 
 namespace attn::app {
 
-const std::map<std::string, OutputFormat> kFormatNames = {
-    {"text", OutputFormat::Text}, {"json", OutputFormat::Json}, {"jsonl", OutputFormat::Jsonl}, {"tsv", OutputFormat::Tsv}};
-
 void begin_command(const Context& context) {
   auto logger = spdlog::stderr_color_mt("attn");
   logger->set_pattern("attn: %l: %v");
@@ -40,7 +37,7 @@ const Model& load_model(const Context& context) {
                cache.hit ? " from the cache " + cache.entry : "");
   if (!cache.problem.empty()) spdlog::info("model cache not written: {}", cache.problem);
   // The model lives until the process exits and is never destroyed: freeing its vocabulary and weights piece by
-  // piece took a tenth of a one-sentence run. Held by a global with external linkage, so that the store is kept
+  // piece would cost a one-sentence run more than the exit does. Held by a global with external linkage, so that the store is kept
   // and leak checkers see the model as reachable (a function-local static was optimised away at -O1).
   g_loaded_model = new Model(std::move(model));
   return *g_loaded_model;

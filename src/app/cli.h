@@ -18,9 +18,6 @@ struct Context {
   int exit_code = 0;
 };
 
-// Output format names as the user types them.
-extern const std::map<std::string, OutputFormat> kFormatNames;
-
 // Declares the global options and every subcommand.
 void declare_cli(CLI::App& app, Context& context);
 

@@ -9,10 +9,13 @@
 #include <nlohmann/json.hpp>
 
 #include "attn/metrics.h"
+#include "attn/predict_text.h"
+#include "batch_pipeline.h"
 #include "cli.h"
 #include "exit_codes.h"
 #include "file_io.h"
 #include "inputs.h"
+#include "output_helpers.h"
 
 namespace attn::app {
 namespace {
@@ -31,7 +34,6 @@ struct EvalOptions {
   bool header = false;
   std::map<std::string, std::string> label_map;  // data set label -> model label
   OutputFormat format = OutputFormat::Text;
-  size_t batch_size = 64;
 };
 
 struct LabelledLine {
@@ -66,11 +68,7 @@ std::optional<int> resolve_label(const std::string& raw, const Model& model, con
   return std::nullopt;
 }
 
-std::string percent(double value) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.2f", 100.0 * value);
-  return buffer;
-}
+std::string percent(double value) { return format_fixed(100.0 * value, 2); }
 
 std::string report_text(const ConfusionMatrix& m, const Model& model, size_t skipped) {
   const auto& labels = model.labels();
@@ -131,14 +129,13 @@ int run_eval(const Context& context, const EvalOptions& o) {
   ConfusionMatrix matrix(model.config().num_labels);
   size_t skipped = 0;
   Workspace work;
-  std::vector<Encoding> encodings;
+  const LongTextOptions keep_start;  // eval scores what classify does by default
+  std::vector<TextPrediction> texts;
   std::vector<int> truths;
   auto flush = [&] {
-    std::vector<const Encoding*> batch;
-    for (const auto& e : encodings) batch.push_back(&e);
-    const auto predictions = model.predict(batch, work);
-    for (size_t i = 0; i < predictions.size(); ++i) matrix.add(truths[i], predictions[i].label);
-    encodings.clear();
+    predict_encoded(model, texts, keep_start, work);
+    for (size_t i = 0; i < texts.size(); ++i) matrix.add(truths[i], texts[i].prediction().label);
+    texts.clear();
     truths.clear();
   };
   auto bad_line = [&](const InputText& in, const std::string& what) {
@@ -166,14 +163,14 @@ int run_eval(const Context& context, const EvalOptions& o) {
                        nlohmann::json(model.labels()).dump() + "; map others with --label-map)");
       continue;
     }
-    try {
-      encodings.push_back(model.encode(parsed->text));
-    } catch (const InputError& e) {
-      bad_line(in, e.what());
+    TextPrediction text = encode_text(model, parsed->text, keep_start);
+    if (!text.error.empty()) {
+      bad_line(in, text.error);
       continue;
     }
+    texts.push_back(std::move(text));
     truths.push_back(*truth);
-    if (encodings.size() >= o.batch_size) flush();
+    if (texts.size() >= kDefaultBatchSize) flush();
   }
   flush();
   if (skipped > 10) spdlog::warn("{} bad lines in all", skipped);
@@ -214,7 +211,7 @@ void add_eval_command(CLI::App& app, Context& context) {
           "names, or label indices 0, 1, ...)")
       ->delimiter(',');
   eval->add_option_function<std::string>(
-          "-f,--format", [o](const std::string& name) { o->format = kFormatNames.at(name); }, "Report format")
+          "-f,--format", [o](const std::string& name) { o->format = output_format_named(name); }, "Report format")
       ->check(CLI::IsMember({"text", "json"}))
       ->default_str("text");
   eval->footer(

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "attn/long_text.h"
+#include "attn/predict_text.h"
 #include "attn/rollout.h"
 #include "cli.h"
 #include "common_options.h"
@@ -64,26 +65,20 @@ int run_explain(const Context& context, const CLI::App& command, const ExplainOp
   check_long_text_options(command, o.long_text, model.config());
   const std::string text = o.text == "-" ? read_stdin() : o.text;
 
-  LongTextEncoding encoding;
-  try {
-    encoding = encode_long_text(model, text, o.long_text);
-  } catch (const InputError& e) {
-    std::fprintf(stderr, "attn: explain: %s\n", e.what());
+  Workspace work;
+  const std::vector<TextPrediction> results = predict_texts(model, {text}, o.long_text, work, true);
+  const TextPrediction& result = results.front();
+  if (!result.error.empty()) {
+    std::fprintf(stderr, "attn: explain: %s\n", result.error.c_str());
     return kExitInputErrors;
   }
-  std::vector<AttentionMaps> maps;
-  const std::vector<Prediction> predictions = model.predict(encoding.parts(), &maps);
-
-  Prediction prediction = predictions.front();
+  const LongTextEncoding& encoding = result.encoding;
+  const Prediction& prediction = result.prediction();
+  const std::vector<AttentionMaps>& maps = result.attention;
   std::vector<float> importance;
   if (encoding.windowed()) {
-    std::vector<const Prediction*> windows;
     std::vector<std::vector<float>> window_importance;
-    for (size_t w = 0; w < predictions.size(); ++w) {
-      windows.push_back(&predictions[w]);
-      window_importance.push_back(rollout_importance(maps[w], model.config().pooling));
-    }
-    prediction = combine_windows(windows, o.long_text.combine);
+    for (const AttentionMaps& window : maps) window_importance.push_back(rollout_importance(window, model.config().pooling));
     importance = combine_window_importance(window_importance, encoding.window_starts, encoding.encoding.ids.size());
   } else {
     importance = rollout_importance(maps.front(), model.config().pooling);

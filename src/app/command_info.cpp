@@ -55,7 +55,7 @@ void add_info_command(CLI::App& app, Context& context) {
   auto format = std::make_shared<OutputFormat>(OutputFormat::Text);
   auto* info = app.add_subcommand("info", "Print the model's format version, dimensions, parameters and labels");
   info->add_option_function<std::string>(
-          "-f,--format", [format](const std::string& name) { *format = kFormatNames.at(name); }, "Output format")
+          "-f,--format", [format](const std::string& name) { *format = output_format_named(name); }, "Output format")
       ->check(CLI::IsMember({"text", "json"}))
       ->default_str("text");
   info->footer(

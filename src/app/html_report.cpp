@@ -1,6 +1,6 @@
 #include "html_report.h"
 
-#include "terminal_view.h"
+#include "output_helpers.h"
 
 #include <nlohmann/json.hpp>
 
@@ -40,18 +40,11 @@ std::string cut_text(const std::string& text) {
   return text.substr(0, end) + " \u2026";
 }
 
-// The same ramp as the terminal view: pale yellow to red by relative importance.
+// The importance ramp of the terminal view, as CSS.
 std::string heat_css(double t) {
-  t = std::clamp(t, 0.0, 1.0);
-  auto mix = [t](int a, int b) { return static_cast<int>(std::lround(a + (b - a) * t)); };
+  const Rgb c = heat_color(t);
   char buffer[48];
-  std::snprintf(buffer, sizeof buffer, "rgb(%d,%d,%d)", mix(255, 215), mix(247, 48), mix(188, 39));
-  return buffer;
-}
-
-std::string fixed(double value, int digits) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.*f", digits, value);
+  std::snprintf(buffer, sizeof buffer, "rgb(%d,%d,%d)", c.r, c.g, c.b);
   return buffer;
 }
 
@@ -283,20 +276,8 @@ std::string render_html_report(const ExplainReport& r) {
   nlohmann::json windows = nlohmann::json::array();
   for (const auto& window : r.windows) {
     const AttentionMaps& maps = *window.maps;
-    nlohmann::json layers = nlohmann::json::array();
-    for (int l = 0; l < maps.num_layers; ++l) {
-      nlohmann::json heads = nlohmann::json::array();
-      for (int h = 0; h < maps.num_heads; ++h) {
-        nlohmann::json rows = nlohmann::json::array();
-        for (int q = 0; q < maps.length; ++q) {
-          nlohmann::json row = nlohmann::json::array();
-          for (int k = 0; k < maps.length; ++k) row.push_back(rounded(maps.at(l, h, q, k)));
-          rows.push_back(std::move(row));
-        }
-        heads.push_back(std::move(rows));
-      }
-      layers.push_back(std::move(heads));
-    }
+    nlohmann::json layers =
+        attention_maps_json(maps, all_indices(maps.num_layers), all_indices(maps.num_heads), rounded);
     windows.push_back({{"start", window.start}, {"length", maps.length}, {"attention", std::move(layers)}});
   }
   data["windows"] = std::move(windows);
@@ -312,16 +293,13 @@ std::string render_html_report(const ExplainReport& r) {
   // The prediction, most likely label first.
   html += "<section id=\"prediction\">\n<h2>Prediction</h2>\n";
   html += "<p class=\"verdict\" id=\"label\">" + label + "<span class=\"p\">" +
-          fixed(100.0 * r.probabilities.at(static_cast<size_t>(r.label)), 1) + "%</span></p>\n";
-  std::vector<size_t> order(r.labels.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return r.probabilities[a] > r.probabilities[b]; });
+          format_fixed(100.0 * r.probabilities.at(static_cast<size_t>(r.label)), 1) + "%</span></p>\n";
   html += "<table class=\"probs\">\n";
-  for (size_t i : order) {
+  for (const int i : ranked_labels(r.probabilities, 0)) {
     const double p = r.probabilities[i];
-    html += std::string("<tr") + (static_cast<int>(i) == r.label ? " class=\"top\"" : "") + "><td class=\"name\">" +
-            html_escape(r.labels[i]) + "</td><td><div class=\"bar\"><div style=\"width:" + fixed(100.0 * p, 1) +
-            "%\"></div></div></td><td>" + fixed(p, 4) + "</td></tr>\n";
+    html += std::string("<tr") + (i == r.label ? " class=\"top\"" : "") + "><td class=\"name\">" +
+            html_escape(r.labels[i]) + "</td><td><div class=\"bar\"><div style=\"width:" + format_fixed(100.0 * p, 1) +
+            "%\"></div></div></td><td>" + format_fixed(p, 4) + "</td></tr>\n";
   }
   html += "</table>\n";
   if (!r.note.empty()) html += "<p class=\"note\">" + html_escape(r.note) + "</p>\n";
@@ -339,7 +317,7 @@ std::string render_html_report(const ExplainReport& r) {
     if (continuation) piece.erase(0, prefix.size());
     else html += std::string(i > 0 ? "</span> " : "") + "<span class=\"word\">";
     html += "<span class=\"tok\" style=\"background-color:" + heat_css(relative[i]) + "\" data-importance=\"" +
-            fixed(r.importance[i], 4) + "\" title=\"" + html_escape(r.tokens[i]) + ": " + fixed(r.importance[i], 4) +
+            format_fixed(r.importance[i], 4) + "\" title=\"" + html_escape(r.tokens[i]) + ": " + format_fixed(r.importance[i], 4) +
             "\">" + html_escape(piece) + "</span>";
   }
   if (!r.tokens.empty()) html += "</span>";

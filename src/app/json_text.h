@@ -1,6 +1,6 @@
 #pragma once
 // JSON text written straight into a string, for the per-record output of a batch run: building each record as
-// an nlohmann object and dumping it allocated a node per field and was a tenth of a short-sentence run. The
+// an nlohmann object and dumping it allocates a node per field, for every record of every batch. The
 // output is what nlohmann's dump gives for the same values, except that a number always has its shortest digits
 // (nlohmann's Grisu2 gives 17 for about 0.15 % of floats); tests/test_json_text.cpp checks both.
 #include <cstdint>

@@ -6,19 +6,27 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <numeric>
+#include <stdexcept>
 
 #include "attn/errors.h"
+#include "output_helpers.h"
 
 namespace attn::app {
 
-std::vector<int> ranked_labels(const Prediction& prediction, size_t top_k) {
-  std::vector<int> order(prediction.probabilities.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int a, int b) { return prediction.probabilities[a] > prediction.probabilities[b]; });
-  if (top_k > 0 && top_k < order.size()) order.resize(top_k);
-  return order;
+const std::vector<std::pair<std::string, OutputFormat>> kOutputFormats = {
+    {"text", OutputFormat::Text}, {"json", OutputFormat::Json}, {"jsonl", OutputFormat::Jsonl}, {"tsv", OutputFormat::Tsv}};
+
+std::vector<std::string> output_format_names() {
+  std::vector<std::string> names;
+  for (const auto& [name, format] : kOutputFormats) names.push_back(name);
+  return names;
+}
+
+OutputFormat output_format_named(const std::string& name) {
+  for (const auto& [known, format] : kOutputFormats) {
+    if (known == name) return format;
+  }
+  throw std::invalid_argument("unknown output format " + name);
 }
 
 void append_record_json(std::string& out, const Record& record, const Model& model, size_t top_k) {
@@ -39,7 +47,7 @@ void append_record_json(std::string& out, const Record& record, const Model& mod
   append_json_float(out, p.probabilities[p.label]);
   out += ",\"labels\":[";
   bool first = true;
-  for (int i : ranked_labels(p, top_k)) {
+  for (int i : ranked_labels(p.probabilities, top_k)) {
     out += first ? "{\"label\":" : ",{\"label\":";
     append_json_string(out, model.labels()[i]);
     out += ",\"probability\":";
@@ -84,12 +92,6 @@ std::string tsv_field(std::string value) {
   return value;
 }
 
-std::string fixed(float value, int digits) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.*f", digits, static_cast<double>(value));
-  return buffer;
-}
-
 }  // namespace
 
 std::string long_text_note(const Encoding& encoding, const LongTextEncoding* long_text) {
@@ -130,8 +132,8 @@ std::string RecordWriter::format(const Record& record) const {
       } else {
         const Prediction& p = *record.prediction;
         fields.push_back(model_.labels()[p.label]);
-        fields.push_back(fixed(p.probabilities[p.label], 6));
-        for (float prob : p.probabilities) fields.push_back(fixed(prob, 6));
+        fields.push_back(format_fixed(p.probabilities[p.label], 6));
+        for (float prob : p.probabilities) fields.push_back(format_fixed(prob, 6));
         fields.push_back(record.encoding->truncated() ? "true" : "false");
         fields.emplace_back();
       }
@@ -144,8 +146,8 @@ std::string RecordWriter::format(const Record& record) const {
         out = "error: " + record.error + "\n";
       } else {
         const Prediction& p = *record.prediction;
-        for (int i : ranked_labels(p, top_k_)) {
-          out += (out.empty() ? "" : "  ") + model_.labels()[i] + " " + fixed(p.probabilities[i], 4);
+        for (int i : ranked_labels(p.probabilities, top_k_)) {
+          out += (out.empty() ? "" : "  ") + model_.labels()[i] + " " + format_fixed(p.probabilities[i], 4);
         }
         const std::string note = long_text_note(*record.encoding, record.long_text);
         if (!note.empty()) out += "  (" + note + ")";

@@ -3,6 +3,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "attn/long_text.h"
@@ -14,6 +15,11 @@
 namespace attn::app {
 
 enum class OutputFormat { Text, Json, Jsonl, Tsv };
+
+// Each format with the name --format takes, in the order --help lists them.
+extern const std::vector<std::pair<std::string, OutputFormat>> kOutputFormats;
+std::vector<std::string> output_format_names();
+OutputFormat output_format_named(const std::string& name);  // one of output_format_names()
 
 // The result for one input: either a prediction or an error message.
 struct Record {
@@ -27,9 +33,6 @@ struct Record {
 // What was done to a text longer than max_length ("truncated: first 12 of 40 tokens", "truncated: first 6 and
 // last 6 of 40 tokens", "40 tokens in 6 windows"), or "" when it fitted.
 std::string long_text_note(const Encoding& encoding, const LongTextEncoding* long_text);
-
-// Labels sorted by probability, most likely first, at most top_k of them (0: all).
-std::vector<int> ranked_labels(const Prediction& prediction, size_t top_k);
 
 // Formats records (format() is const and safe to call from worker threads) and writes them in order.
 class RecordWriter {

@@ -1,5 +1,7 @@
 #include "terminal_view.h"
 
+#include "output_helpers.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -13,23 +15,12 @@ namespace {
 constexpr int kPalette[] = {230, 229, 228, 221, 214, 208, 202, 196};
 constexpr int kLevels = 8;
 
-struct Rgb {
-  int r, g, b;
-};
-
-// The shade for a relative importance in [0, 1]: from pale yellow (255,247,188) to red (215,48,39).
-Rgb heat(double t) {
-  const Rgb low{255, 247, 188}, high{215, 48, 39};
-  auto mix = [t](int a, int b) { return static_cast<int>(std::lround(a + (b - a) * t)); };
-  return {mix(low.r, high.r), mix(low.g, high.g), mix(low.b, high.b)};
-}
-
 std::string background(double relative, TerminalColors colors) {
   const int level = static_cast<int>(std::lround(relative * kLevels));
   if (level <= 0) return "";
   char buffer[48];
   if (colors == TerminalColors::TrueColor) {
-    const Rgb c = heat(relative);
+    const Rgb c = heat_color(relative);
     std::snprintf(buffer, sizeof buffer, "\033[38;2;0;0;0;48;2;%d;%d;%dm", c.r, c.g, c.b);
   } else {
     std::snprintf(buffer, sizeof buffer, "\033[38;5;16;48;5;%dm", kPalette[std::min(level, kLevels) - 1]);
@@ -44,16 +35,6 @@ size_t code_points(const std::string& s) {
 }
 
 }  // namespace
-
-std::vector<double> relative_importance(const std::vector<float>& importance) {
-  std::vector<double> out(importance.size(), 0.0);
-  if (importance.empty()) return out;
-  const auto [low, high] = std::minmax_element(importance.begin(), importance.end());
-  const double range = static_cast<double>(*high) - static_cast<double>(*low);
-  if (range <= 1e-9) return out;
-  for (size_t i = 0; i < importance.size(); ++i) out[i] = (static_cast<double>(importance[i]) - *low) / range;
-  return out;
-}
 
 TerminalColors detect_terminal_colors() {
   const char* colorterm = std::getenv("COLORTERM");
@@ -87,9 +68,7 @@ std::string render_token_table(const std::vector<std::string>& tokens, const std
   for (const auto& token : tokens) width = std::max(width, code_points(token));
   std::string out;
   for (size_t i = 0; i < tokens.size(); ++i) {
-    char value[32];
-    std::snprintf(value, sizeof value, "%.3f", static_cast<double>(importance[i]));
-    out += tokens[i] + std::string(width - code_points(tokens[i]) + 2, ' ') + value + "\n";
+    out += tokens[i] + std::string(width - code_points(tokens[i]) + 2, ' ') + format_fixed(importance[i], 3) + "\n";
   }
   return out;
 }

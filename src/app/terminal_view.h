@@ -7,10 +7,6 @@ namespace attn::app {
 
 enum class TerminalColors { Palette256, TrueColor };
 
-// Each importance placed between the least (0) and the most (1) important token's, so that the shades spread
-// over the range even when rollout importances are all close to 1/n. All 0 when they are all equal.
-std::vector<double> relative_importance(const std::vector<float>& importance);
-
 // $COLORTERM says "truecolor" or "24bit": 24-bit colours; otherwise the 256-colour palette.
 TerminalColors detect_terminal_colors();
 

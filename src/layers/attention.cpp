@@ -30,7 +30,7 @@ void pack_weights(AttentionWeights& weights, int d_model, bool use_kernel) {
 }
 
 void self_attention(const AttentionWeights& weights, const ModelConfig& config, const float* x,
-                    const BatchLayout& layout, Workspace& work, float* out, float* const* attention_sinks) {
+                    const BatchLayout& layout, Workspace& work, float* out, float* const* attention_weights_out) {
   const int d = config.d_model;
   const int d_head = config.head_dim();
   const int rows = layout.total_tokens;
@@ -52,10 +52,10 @@ void self_attention(const AttentionWeights& weights, const ModelConfig& config, 
     const int n = layout.lengths[b];
     const float* qkv = work.qkv.data() + static_cast<size_t>(layout.offsets[b]) * qkv_stride;
     float* context = work.context.data() + static_cast<size_t>(layout.offsets[b]) * d;
-    float* sink = attention_sinks != nullptr ? attention_sinks[b] : nullptr;
+    float* weights_out = attention_weights_out != nullptr ? attention_weights_out[b] : nullptr;
     // Only this input's n keys exist here, so there is nothing to mask: padding never enters the softmax.
     if (use_kernel) {
-      ops::attention_heads(qkv, n, d, config.num_heads, scale, config.causal, work.attention, context, sink);
+      ops::attention_heads(qkv, n, d, config.num_heads, scale, config.causal, work.attention, context, weights_out);
       continue;
     }
     ops::at_least(work.scores, static_cast<size_t>(n) * n);
@@ -63,7 +63,7 @@ void self_attention(const AttentionWeights& weights, const ModelConfig& config, 
       const float* q = qkv + h * d_head;          // [n, d_head], row stride 3d
       const float* k = qkv + d + h * d_head;      // [n, d_head], row stride 3d
       const float* v = qkv + 2 * d + h * d_head;  // [n, d_head], row stride 3d
-      float* scores = sink != nullptr ? sink + static_cast<size_t>(h) * n * n : work.scores.data();  // [n, n]
+      float* scores = weights_out != nullptr ? weights_out + static_cast<size_t>(h) * n * n : work.scores.data();  // [n, n]
       if (config.attention_score == AttentionScore::Additive) {
         additive_scores(q, k, weights.additive_v.data() + static_cast<size_t>(h) * d_head, n, d_head, qkv_stride,
                         scores);

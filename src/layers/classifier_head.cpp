@@ -24,7 +24,7 @@ void attention_pool(const float* states, int n, int d, const float* query, float
 }  // namespace
 
 void pool_and_classify(const ClassifierWeights& weights, const ModelConfig& config, const BatchLayout& layout,
-                       Workspace& work, float* logits, float* const* pooling_sinks) {
+                       Workspace& work, float* logits, float* const* pooling_weights_out) {
   const int d = config.d_model;
   work.pooled.assign(static_cast<size_t>(layout.size()) * d, 0.0f);
   for (int b = 0; b < layout.size(); ++b) {
@@ -46,9 +46,9 @@ void pool_and_classify(const ClassifierWeights& weights, const ModelConfig& conf
       case Pooling::First: std::copy(states, states + d, pooled); break;
       case Pooling::Last: std::copy(states + static_cast<size_t>(n - 1) * d, states + static_cast<size_t>(n) * d, pooled); break;
       case Pooling::Attention: {
-        float* sink = pooling_sinks != nullptr ? pooling_sinks[b] : nullptr;
+        float* weights_out = pooling_weights_out != nullptr ? pooling_weights_out[b] : nullptr;
         float* scores = ops::at_least(work.scores, static_cast<size_t>(n));
-        attention_pool(states, n, d, weights.pooling_query.data(), pooled, sink != nullptr ? sink : scores);
+        attention_pool(states, n, d, weights.pooling_query.data(), pooled, weights_out != nullptr ? weights_out : scores);
         break;
       }
     }

@@ -21,8 +21,7 @@ std::vector<float> sinusoidal_positions(int max_length, int d_model) {
 void embed(const EmbeddingWeights& weights, const std::vector<float>& positions, int d_model, const int32_t* ids,
            int n, float* out) {
   // Rows of a large table (3.5 MiB for the bundled model) are mostly cache misses: ask for all of them first,
-  // so that their loads overlap instead of waiting one row at a time (embedding was 4.6 % of a short-sentence
-  // run of the bundled model).
+  // so that their loads overlap instead of waiting one row at a time.
   const size_t row_bytes = static_cast<size_t>(d_model) * sizeof(float);
   for (int i = 0; i < n; ++i) {
     const char* row = reinterpret_cast<const char*>(weights.table.data() + static_cast<size_t>(ids[i]) * d_model);

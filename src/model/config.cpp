@@ -3,7 +3,7 @@
 #include <cmath>
 #include <utility>
 
-#include "attn/json_reader.h"
+#include "json_reader.h"
 
 namespace attn {
 namespace {

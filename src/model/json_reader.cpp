@@ -1,4 +1,4 @@
-#include "attn/json_reader.h"
+#include "json_reader.h"
 
 #include <algorithm>
 #include <cstring>

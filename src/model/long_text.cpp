@@ -42,7 +42,7 @@ LongTextEncoding encode_long_text(const Model& model, std::string_view text, con
   LongTextEncoding out;
   out.policy = options.policy;
   if (options.policy == LongTextPolicy::KeepStart) {
-    out.encoding = model.encode(text);  // exactly the encoding attn always made
+    out.encoding = model.encode(text);  // the tokenizer's own truncation, as classify without --long-text
     out.applied = out.encoding.truncated();
     return out;
   }

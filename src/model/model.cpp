@@ -6,6 +6,7 @@
 
 #include "attn/errors.h"
 #include "attn/ops.h"
+#include "attn/tensor_table.h"
 
 namespace attn {
 
@@ -24,17 +25,8 @@ Model::Model(std::string source, ModelConfig config, Tokenizer tokenizer, std::v
 }
 
 size_t Model::parameter_count() const {
-  size_t count = weights_.embedding.table.size() + weights_.embedding.positions.size() +
-                 weights_.final_norm.gamma.size() + weights_.final_norm.beta.size() +
-                 weights_.classifier.weight.size() + weights_.classifier.bias.size() +
-                 weights_.classifier.pooling_query.size();
-  for (const auto& layer : weights_.layers) {
-    count += layer.attention.qkv_weight.size() + layer.attention.qkv_bias.size() +
-             layer.attention.output_weight.size() + layer.attention.output_bias.size() +
-             layer.attention_norm.gamma.size() + layer.attention_norm.beta.size() + layer.ffn.linear1_weight.size() +
-             layer.ffn.linear1_bias.size() + layer.ffn.linear2_weight.size() + layer.ffn.linear2_bias.size() +
-             layer.ffn_norm.gamma.size() + layer.ffn_norm.beta.size() + layer.attention.additive_v.size();
-  }
+  size_t count = 0;
+  for (const TensorShape& tensor : tensor_shapes(config_)) count += static_cast<size_t>(tensor.elements());
   return count;
 }
 
@@ -61,7 +53,7 @@ std::vector<Prediction> Model::predict(const std::vector<const Encoding*>& batch
   // The inputs in groups of at most kGroupElements / d_model tokens (an input longer than that alone), each
   // group through every layer before the next: a group's activations (128 KiB of states, 384 KiB of q, k, v) stay
   // in the core's caches between the products, where a whole batch's would go out to memory and back at every
-  // step. Measured on the d_model 128 shape: long texts 1199 -> 1091 ms.
+  // step (bench/RESULTS.md, "Profiles behind design choices in the code").
   constexpr size_t kGroupElements = 32768;
   const size_t group_tokens = kGroupElements / static_cast<size_t>(config_.d_model);
   std::vector<Prediction> predictions;
@@ -94,7 +86,7 @@ std::vector<Prediction> Model::predict_group(const std::vector<const Encoding*>&
           work.states.data() + static_cast<size_t>(layout.offsets[b]) * d);
   }
 
-  std::vector<float*> sinks;
+  std::vector<float*> layer_weights_out;
   if (attention != nullptr) {
     attention->assign(batch.size(), AttentionMaps{});
     for (int b = 0; b < layout.size(); ++b) {
@@ -105,13 +97,13 @@ std::vector<Prediction> Model::predict_group(const std::vector<const Encoding*>&
       maps.data.resize(static_cast<size_t>(maps.num_layers) * maps.num_heads * maps.length * maps.length);
       if (config_.pooling == Pooling::Attention) maps.pooling.resize(maps.length);
     }
-    sinks.resize(batch.size());
+    layer_weights_out.resize(batch.size());
   }
   for (int l = 0; l < config_.num_layers; ++l) {
     if (attention != nullptr) {
-      for (int b = 0; b < layout.size(); ++b) sinks[b] = (*attention)[b].layer_data(l);
+      for (int b = 0; b < layout.size(); ++b) layer_weights_out[b] = (*attention)[b].layer_data(l);
     }
-    encoder_block(weights_.layers[l], config_, layout, work, attention != nullptr ? sinks.data() : nullptr);
+    encoder_block(weights_.layers[l], config_, layout, work, attention != nullptr ? layer_weights_out.data() : nullptr);
   }
 
   if (config_.norm_placement == NormPlacement::Pre) {
@@ -121,12 +113,12 @@ std::vector<Prediction> Model::predict_group(const std::vector<const Encoding*>&
 
   const int num_labels = config_.num_labels;
   std::vector<float> logits(static_cast<size_t>(layout.size()) * num_labels);
-  std::vector<float*> pooling_sinks;
+  std::vector<float*> pooling_weights_out;
   if (attention != nullptr && config_.pooling == Pooling::Attention) {
-    for (auto& maps : *attention) pooling_sinks.push_back(maps.pooling.data());
+    for (auto& maps : *attention) pooling_weights_out.push_back(maps.pooling.data());
   }
   pool_and_classify(weights_.classifier, config_, layout, work, logits.data(),
-                    pooling_sinks.empty() ? nullptr : pooling_sinks.data());
+                    pooling_weights_out.empty() ? nullptr : pooling_weights_out.data());
 
   std::vector<Prediction> predictions(batch.size());
   for (int b = 0; b < layout.size(); ++b) {

@@ -11,10 +11,11 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <sstream>
 
 #include "attn/errors.h"
+#include "attn/tensor_table.h"
+#include "weights_binder.h"
 
 namespace fs = std::filesystem;
 
@@ -22,7 +23,7 @@ namespace attn {
 namespace {
 
 constexpr char kMagic[8] = {'A', 'T', 'T', 'N', 'C', 'A', 'C', 'H'};
-constexpr uint32_t kCacheVersion = 2;  // bump whenever the layout below or the meaning of a model field changes
+constexpr uint32_t kCacheVersion = 3;  // bump whenever the layout below or the meaning of a model field changes
 
 // Identity of the JSON file a cache entry was made from.
 struct SourceStamp {
@@ -65,9 +66,9 @@ class Writer {
     pod(static_cast<uint64_t>(s.size()));
     bytes_.append(s);
   }
-  void floats(const std::vector<float>& v) {
-    pod(static_cast<uint64_t>(v.size()));
-    if (!v.empty()) bytes_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
+  void floats(const float* data, size_t count) {
+    pod(static_cast<uint64_t>(count));
+    if (count > 0) bytes_.append(reinterpret_cast<const char*>(data), count * sizeof(float));
   }
   std::string& bytes() { return bytes_; }
 
@@ -94,7 +95,7 @@ class Reader {
     const auto n = pod<uint64_t>();
     if (n != expected) ok_ = false;
     if (!ok_ || !take(n * sizeof(float))) return {};
-    // Built from the range rather than zero-filled and then copied over: this is most of the start-up time.
+    // Built from the range rather than zero-filled and then copied over: filling the tensors is the start-up.
     const auto* first = reinterpret_cast<const float*>(data_ + pos_ - n * sizeof(float));
     return std::vector<float>(first, first + n);
   }
@@ -115,35 +116,6 @@ class Reader {
   size_t pos_ = 0;
   bool ok_ = true;
 };
-
-// Every tensor in one fixed order, with its expected element count: the single list both directions use.
-void for_each_tensor(const ModelConfig& c, ModelWeights& w, const std::function<void(std::vector<float>&, size_t)>& f) {
-  const size_t d = c.d_model, ff = c.ffn_dim, v = c.vocab_size, labels = c.num_labels;
-  const size_t heads = c.num_heads, max_length = c.max_length;
-  auto optional = [&](bool present, std::vector<float>& t, size_t count) { f(t, present ? count : 0); };
-  f(w.embedding.table, v * d);
-  optional(c.positional_encoding == PositionalEncoding::Learned, w.embedding.positions, max_length * d);
-  for (auto& layer : w.layers) {
-    f(layer.attention.qkv_weight, 3 * d * d);
-    f(layer.attention.qkv_bias, 3 * d);
-    f(layer.attention.output_weight, d * d);
-    f(layer.attention.output_bias, d);
-    f(layer.attention_norm.gamma, d);
-    f(layer.attention_norm.beta, d);
-    f(layer.ffn.linear1_weight, ff * d);
-    f(layer.ffn.linear1_bias, ff);
-    f(layer.ffn.linear2_weight, d * ff);
-    f(layer.ffn.linear2_bias, d);
-    f(layer.ffn_norm.gamma, d);
-    f(layer.ffn_norm.beta, d);
-    optional(c.attention_score == AttentionScore::Additive, layer.attention.additive_v, heads * (d / heads));
-  }
-  optional(c.norm_placement == NormPlacement::Pre, w.final_norm.gamma, d);
-  optional(c.norm_placement == NormPlacement::Pre, w.final_norm.beta, d);
-  optional(c.pooling == Pooling::Attention, w.classifier.pooling_query, d);
-  f(w.classifier.weight, labels * d);
-  f(w.classifier.bias, labels);
-}
 
 }  // namespace
 
@@ -182,8 +154,16 @@ void write_model_cache(const Model& model, const std::string& json_path, const s
   out.string(tc.unk_token);
   for (size_t i = 0; i < model.tokenizer().vocab_size(); ++i) out.string(model.tokenizer().token(static_cast<int32_t>(i)));
   for (const auto& label : model.labels()) out.string(label);
-  ModelWeights weights = model.weights();
-  for_each_tensor(c, weights, [&](std::vector<float>& t, size_t) { out.floats(t); });
+  // Each tensor of the table with its name and shape, so that reading it back goes through the same binder and
+  // checks as a model file.
+  const std::vector<TensorView> tensors = tensor_table(c, model.weights());
+  out.pod(static_cast<uint64_t>(tensors.size()));
+  for (const TensorView& tensor : tensors) {
+    out.string(tensor.name);
+    out.pod(static_cast<uint64_t>(tensor.shape.size()));
+    for (int64_t dim : tensor.shape) out.pod(dim);
+    out.floats(tensor.data, static_cast<size_t>(tensor.elements()));
+  }
   out.pod(checksum(out.bytes().data(), out.bytes().size()));
 
   std::error_code ec;
@@ -209,8 +189,8 @@ void write_model_cache(const Model& model, const std::string& json_path, const s
 std::optional<Model> read_model_cache(const std::string& json_path, const std::string& path) {
   const auto stamp = stamp_of(json_path);
   if (!stamp) return std::nullopt;
-  // The entry is mapped, not read into a zero-filled buffer: a few megabytes at every start, so the copy and
-  // the page clearing were a third of a one-sentence run.
+  // The entry is mapped, not read into a zero-filled buffer: it is read at every start, where copying a few
+  // megabytes and clearing their pages would dominate a one-sentence run.
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
   struct stat st {};
@@ -249,19 +229,28 @@ std::optional<Model> read_model_cache(const std::string& json_path, const std::s
   tc.pad_token = r.string();
   tc.unk_token = r.string();
   if (!r.ok() || config.vocab_size <= 0 || config.vocab_size > kMaxDimension || config.num_labels <= 0 ||
-      config.num_labels > kMaxDimension || config.num_layers <= 0 || config.num_layers > kMaxDimension) {
+      config.num_labels > kMaxDimension || config.num_layers <= 0 || config.num_layers > kMaxDimension ||
+      config.d_model <= 0 || config.ffn_dim <= 0 || config.max_length <= 0 || config.num_heads <= 0 ||
+      config.d_model % config.num_heads != 0) {
     return std::nullopt;
   }
   std::vector<std::string> vocab(static_cast<size_t>(config.vocab_size));
   for (auto& token : vocab) token = r.string();
   std::vector<std::string> labels(static_cast<size_t>(config.num_labels));
   for (auto& label : labels) label = r.string();
-  ModelWeights weights;
-  weights.layers.resize(static_cast<size_t>(config.num_layers));
-  for_each_tensor(config, weights, [&](std::vector<float>& t, size_t expected) { t = r.floats(expected); });
-  if (!r.ok() || !r.at_end()) return std::nullopt;
   try {
-    // The tokenizer checks its vocabulary again; the weights were checked when the entry was written.
+    // The tensors go through the binder as a model file's do; the tokenizer checks its vocabulary again.
+    WeightsBinder binder(config, path);
+    const auto count = r.pod<uint64_t>();
+    for (uint64_t i = 0; i < count && r.ok(); ++i) {
+      const std::string where = "tensor " + std::to_string(i);
+      const size_t entry = binder.find(r.string(), where);
+      std::vector<int64_t> shape(std::min<uint64_t>(r.pod<uint64_t>(), 8));
+      for (auto& dim : shape) dim = r.pod<int64_t>();
+      binder.fill(entry, shape, where, [&](std::vector<float>& out, size_t expected) { out = r.floats(expected); });
+    }
+    ModelWeights weights = binder.finish("tensors");
+    if (!r.ok() || !r.at_end()) return std::nullopt;
     return Model(json_path, config, Tokenizer(tc, std::move(vocab)), std::move(labels), std::move(weights));
   } catch (const ModelError&) {
     return std::nullopt;

@@ -72,8 +72,8 @@ ATTN_AVX2 inline __m256 lanes_below(int count) {
 }
 
 // Softmax over row[0, visible), in place, in whole vectors: row has room for visible rounded up to 8, and those
-// extra lanes end as 0. ops::softmax called per row (a call through the CPU dispatch, three scalar-tailed
-// passes) was 7 % of a short-sentence run of the bundled model.
+// extra lanes end as 0. Not ops::softmax per row: that is a call through the CPU dispatch and three passes with
+// scalar tails for every row of every head.
 ATTN_AVX2 void softmax_row(float* row, int visible) {
   const int vectors = (visible + kWidth - 1) / kWidth;
   const __m256 lowest = _mm256_set1_ps(-std::numeric_limits<float>::infinity());

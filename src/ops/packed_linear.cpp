@@ -6,8 +6,8 @@
 
 // y = epilogue(x W^T + b) for the engine's fixed weights, with W repacked once at load into column panels so the
 // inner loop reads it contiguously. An AVX2 + FMA register-blocked kernel (6 rows x 16 columns, 12 accumulators)
-// replaces OpenBLAS there: at these sizes (K of 64 to 512, a few hundred rows) OpenBLAS spends a fifth of its time
-// packing both operands and zeroing C on every call, and bias, ReLU and the residual add need extra passes over y.
+// replaces OpenBLAS there: at these sizes (K of 64 to 512, a few hundred rows) OpenBLAS packs both operands and
+// zeroes C on every call, and bias, ReLU and the residual add need extra passes over y.
 // Elsewhere (no AVX2 + FMA, or a compiler other than GCC/Clang on x86-64) the same contract is kept with
 // OpenBLAS and separate passes.
 
@@ -36,8 +36,8 @@ template <int rows>
 ATTN_AVX2 void tile(const float* x, size_t ldx, const float* panel, int depth, float* y, size_t ldy, int cols,
                     const float* bias, bool first, bool last, Epilogue epilogue) {
   __m256 acc[rows][2];
-  // Only the last panel's partial tiles go through staged: left uninitialised otherwise (zeroing it on every
-  // tile was 7 % of the kernel's time).
+  // Only the last panel's partial tiles go through staged, so it is left uninitialised: zeroing it on every
+  // tile would cost the kernel a pass it never needs.
   alignas(32) float staged[rows][kPanel];
   const bool direct = cols == kPanel;
   const bool read_y = !first || epilogue == Epilogue::Accumulate;

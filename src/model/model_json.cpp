@@ -1,26 +1,21 @@
-// Reads a format-v1 model file and checks it once: every problem is reported with the file, the key,
-// and the expected against the actual value. Nothing after load looks a weight up by name.
+// The JSON format reader: Model::load and Model::parse read a format-v1 model file (docs/model-format.md) and
+// check it once; every problem is reported with the file, the key, and the expected against the actual value.
+// The tensors go through the WeightsBinder, as the binary cache's do. Nothing after load looks a weight up by name.
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <map>
-#include <set>
 #include <sstream>
 
 #include "attn/errors.h"
-#include "attn/json_reader.h"
 #include "attn/model.h"
+#include "attn/tensor_table.h"
+#include "json_reader.h"
+#include "weights_binder.h"
 
 namespace attn {
 namespace {
-
-std::string shape_string(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
-  return s + "]";
-}
 
 int check_format_version(const JsonReader& root) {
   if (!root.has("format_version")) root.fail("format_version", "missing (is this an attn model file?)");
@@ -100,70 +95,15 @@ std::vector<std::string> parse_labels(const JsonReader& root, const ModelConfig&
   return labels;
 }
 
-// One tensor the architecture requires: its name, shape and where its data goes.
-struct ExpectedTensor {
-  std::string name;
-  std::vector<int64_t> shape;
-  std::vector<float>* destination;
-};
-
-std::vector<ExpectedTensor> expected_tensors(const ModelConfig& c, ModelWeights& w,
-                                             std::vector<std::vector<float>>& qkv_parts) {
-  const int64_t d = c.d_model, f = c.ffn_dim;
-  std::vector<ExpectedTensor> list;
-  list.push_back({"embedding.weight", {c.vocab_size, d}, &w.embedding.table});
-  w.layers.resize(c.num_layers);
-  qkv_parts.resize(static_cast<size_t>(c.num_layers) * 6);
-  for (int l = 0; l < c.num_layers; ++l) {
-    const std::string p = "layers." + std::to_string(l) + ".";
-    auto& layer = w.layers[l];
-    const char* projections[] = {"query", "key", "value"};
-    for (int i = 0; i < 3; ++i) {
-      list.push_back({p + "attention." + projections[i] + ".weight", {d, d}, &qkv_parts[l * 6 + i * 2]});
-      list.push_back({p + "attention." + projections[i] + ".bias", {d}, &qkv_parts[l * 6 + i * 2 + 1]});
-    }
-    list.push_back({p + "attention.output.weight", {d, d}, &layer.attention.output_weight});
-    list.push_back({p + "attention.output.bias", {d}, &layer.attention.output_bias});
-    list.push_back({p + "attention_norm.weight", {d}, &layer.attention_norm.gamma});
-    list.push_back({p + "attention_norm.bias", {d}, &layer.attention_norm.beta});
-    list.push_back({p + "ffn.linear1.weight", {f, d}, &layer.ffn.linear1_weight});
-    list.push_back({p + "ffn.linear1.bias", {f}, &layer.ffn.linear1_bias});
-    list.push_back({p + "ffn.linear2.weight", {d, f}, &layer.ffn.linear2_weight});
-    list.push_back({p + "ffn.linear2.bias", {d}, &layer.ffn.linear2_bias});
-    list.push_back({p + "ffn_norm.weight", {d}, &layer.ffn_norm.gamma});
-    list.push_back({p + "ffn_norm.bias", {d}, &layer.ffn_norm.beta});
-    if (c.attention_score == AttentionScore::Additive) {
-      list.push_back({p + "attention.additive_v", {c.num_heads, d / c.num_heads}, &layer.attention.additive_v});
-    }
-  }
-  if (c.positional_encoding == PositionalEncoding::Learned) {
-    list.push_back({"position_embedding.weight", {c.max_length, d}, &w.embedding.positions});
-  }
-  if (c.norm_placement == NormPlacement::Pre) {
-    list.push_back({"final_norm.weight", {d}, &w.final_norm.gamma});
-    list.push_back({"final_norm.bias", {d}, &w.final_norm.beta});
-  }
-  if (c.pooling == Pooling::Attention) list.push_back({"pooling.query", {d}, &w.classifier.pooling_query});
-  list.push_back({"classifier.weight", {c.num_labels, d}, &w.classifier.weight});
-  list.push_back({"classifier.bias", {c.num_labels}, &w.classifier.bias});
-  return list;
-}
-
-std::string config_context(const ModelConfig& c) {
-  return "vocab_size=" + std::to_string(c.vocab_size) + ", d_model=" + std::to_string(c.d_model) +
-         ", ffn_dim=" + std::to_string(c.ffn_dim) + ", num_labels=" + std::to_string(c.num_labels);
-}
-
-void read_tensor_data(const JsonReader& tensor, const ExpectedTensor& expected) {
+// The values of one tensor's `data` array, each a number that is a finite float32.
+void read_tensor_data(const JsonReader& tensor, const std::vector<int64_t>& shape, std::vector<float>& out,
+                      size_t expected_count) {
   const JsonReader data = tensor.child("data");
   const size_t count = data.array_size();
-  size_t expected_count = 1;
-  for (int64_t dim : expected.shape) expected_count *= static_cast<size_t>(dim);
   if (count != expected_count) {
     data.fail("", "has " + std::to_string(count) + " values, expected " + std::to_string(expected_count) +
-                      " for shape " + shape_string(expected.shape));
+                      " for shape " + shape_string(shape));
   }
-  auto& out = *expected.destination;
   out.resize(count);
   const auto& values = data.node();
   for (size_t i = 0; i < count; ++i) {
@@ -178,39 +118,14 @@ void read_tensor_data(const JsonReader& tensor, const ExpectedTensor& expected) 
   }
 }
 
+// The `weights` array: each entry's name, shape and data handed to the binder in file order.
 ModelWeights parse_weights(const JsonReader& section, const ModelConfig& config, const std::string& where) {
-  ModelWeights weights;
-  std::vector<std::vector<float>> qkv_parts;  // per layer: query w, b, key w, b, value w, b
-  const std::vector<ExpectedTensor> expected = expected_tensors(config, weights, qkv_parts);
-  // Refuse absurd sizes before anything is allocated for them.
-  for (const auto& e : expected) {
-    int64_t elements = 1;
-    for (int64_t dim : e.shape) elements *= dim;
-    if (elements > kMaxTensorElements) {
-      throw ModelError(where + ": config: tensor " + e.name + " would have shape " + shape_string(e.shape) + " (" +
-                       std::to_string(elements) + " elements, more than the limit of " +
-                       std::to_string(kMaxTensorElements) + ")");
-    }
-  }
-  std::map<std::string, size_t> expected_index;
-  for (size_t i = 0; i < expected.size(); ++i) expected_index[expected[i].name] = i;
-
+  WeightsBinder binder(config, where);
   const size_t count = section.array_size();
-  std::map<std::string, size_t> seen;  // name -> position in the file
   for (size_t i = 0; i < count; ++i) {
     const JsonReader tensor = section.element(i);
     tensor.expect_object({"name", "shape", "data"});
-    const std::string name = tensor.string("name");
-    auto [it, inserted] = seen.emplace(name, i);
-    if (!inserted) {
-      tensor.fail("name", "duplicate tensor \"" + name + "\" (first at weights[" + std::to_string(it->second) + "])");
-    }
-    auto e = expected_index.find(name);
-    if (e == expected_index.end()) {
-      tensor.fail("name", "unknown tensor \"" + name + "\" for this config (" + std::to_string(config.num_layers) +
-                              " layers)");
-    }
-    const ExpectedTensor& want = expected[e->second];
+    const size_t entry = binder.find(tensor.string("name"), tensor.path());
     const JsonReader shape_node = tensor.child("shape");
     std::vector<int64_t> shape;
     for (size_t k = 0; k < shape_node.array_size(); ++k) {
@@ -218,37 +133,11 @@ ModelWeights parse_weights(const JsonReader& section, const ModelConfig& config,
       if (!dim.is_number_integer()) shape_node.element(k).fail("", "expected an integer, got " + json_type_name(dim));
       shape.push_back(dim.get<int64_t>());
     }
-    if (shape != want.shape) {
-      tensor.fail("", "\"" + name + "\" has shape " + shape_string(shape) + ", expected " + shape_string(want.shape) +
-                          " (" + config_context(config) + ")");
-    }
-    read_tensor_data(tensor, want);
+    binder.fill(entry, shape, tensor.path(), [&](std::vector<float>& out, size_t expected_count) {
+      read_tensor_data(tensor, shape, out, expected_count);
+    });
   }
-  std::string missing;
-  size_t missing_count = 0;
-  for (const auto& e : expected) {
-    if (seen.count(e.name) == 0) {
-      missing += (missing.empty() ? "" : ", ") + e.name;
-      ++missing_count;
-    }
-  }
-  if (missing_count > 0) {
-    section.fail("", std::to_string(missing_count) + " missing tensor" + (missing_count > 1 ? "s" : "") + ": " + missing);
-  }
-
-  // Stack Wq, Wk, Wv (each [d, d]) into [3d, d] and their biases into [3d]: one GEMM per layer instead of three.
-  for (int l = 0; l < config.num_layers; ++l) {
-    auto& attention = weights.layers[l].attention;
-    attention.qkv_weight.clear();
-    attention.qkv_bias.clear();
-    for (int i = 0; i < 3; ++i) {
-      const auto& w = qkv_parts[l * 6 + i * 2];
-      const auto& b = qkv_parts[l * 6 + i * 2 + 1];
-      attention.qkv_weight.insert(attention.qkv_weight.end(), w.begin(), w.end());
-      attention.qkv_bias.insert(attention.qkv_bias.end(), b.begin(), b.end());
-    }
-  }
-  return weights;
+  return binder.finish(section.path());
 }
 
 }  // namespace

@@ -1,11 +1,14 @@
 #pragma once
-// Typed access to a parsed JSON document with errors that name the file and the key path.
+// Typed access to a parsed JSON document with errors that name the file and the key path. Private to the model
+// layer's JSON reader (model_json.cpp, config.cpp): nlohmann is no part of the public interface.
 #include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "attn/config.h"
 
 namespace attn {
 
@@ -41,5 +44,9 @@ class JsonReader {
 
 // The JSON type name a user would recognise: "string", "number", "array", ...
 std::string json_type_name(const nlohmann::json& value);
+
+// Parses and checks a model file's `config` object (`where` names the file for messages). Throws ModelError
+// naming the key.
+ModelConfig parse_config(const nlohmann::json& config, const std::string& where);
 
 }  // namespace attn

@@ -1,4 +1,4 @@
-// Pooling and the encoder-block variants on hand-computed cases.
+// Layers on hand-computed cases: pooling, the sinusoidal positions of the embedding, the encoder-block variants.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -28,8 +28,8 @@ std::vector<float> pool(attn::Pooling pooling, const std::vector<float>& states,
   work.states = states;
   std::vector<float> logits(d);
   if (weights != nullptr) weights->resize(n);
-  float* sinks[] = {weights != nullptr ? weights->data() : nullptr};
-  attn::pool_and_classify(w, c, layout, work, logits.data(), sinks);
+  float* weights_out[] = {weights != nullptr ? weights->data() : nullptr};
+  attn::pool_and_classify(w, c, layout, work, logits.data(), weights_out);
   return logits;
 }
 
@@ -54,15 +54,7 @@ TEST_CASE("every pooling on a hand-computed case", "[pooling]") {
   CHECK(pooled[1] == Approx(w0 * -2 + w1 * 0 + w2 * 5).margin(1e-5));
 }
 
-TEST_CASE("gelu is the exact erf form", "[pooling]") {
-  float x[] = {-3.0f, -1.0f, 0.0f, 0.5f, 2.0f};
-  attn::ops::gelu(x, 5);
-  const double in[] = {-3.0, -1.0, 0.0, 0.5, 2.0};
-  for (int i = 0; i < 5; ++i) CHECK(x[i] == Approx(0.5 * in[i] * (1 + std::erf(in[i] / std::sqrt(2.0)))).margin(1e-7));
-  CHECK(x[1] == Approx(-0.15865525).margin(1e-7));  // differs from the tanh approximation (-0.15880801)
-}
-
-TEST_CASE("pre-norm and post-norm blocks differ as specified", "[pooling]") {
+TEST_CASE("pre-norm and post-norm blocks differ as specified", "[layers]") {
   // Zero attention and feed-forward weights with biases: each sublayer outputs its bias, whatever its input.
   attn::ModelConfig c;
   c.d_model = 2;
@@ -98,4 +90,15 @@ TEST_CASE("pre-norm and post-norm blocks differ as specified", "[pooling]") {
   attn::encoder_block(w, c, layout, work, nullptr);
   CHECK(work.states[0] == Approx(4.0f).margin(1e-6));
   CHECK(work.states[1] == Approx(3.0f).margin(1e-6));
+}
+
+TEST_CASE("sinusoidal positions are interleaved sin/cos with the even-index exponent", "[layers]") {
+  const auto p = attn::sinusoidal_positions(3, 4);  // [3, 4]
+  CHECK(p[0] == 0.0f);                              // sin(0)
+  CHECK(p[1] == 1.0f);                              // cos(0)
+  CHECK(p[4 + 0] == Approx(std::sin(1.0)).margin(1e-7));
+  CHECK(p[4 + 1] == Approx(std::cos(1.0)).margin(1e-7));
+  CHECK(p[4 + 2] == Approx(std::sin(1.0 / 100.0)).margin(1e-7));  // 10000^(2/4) = 100
+  CHECK(p[4 + 3] == Approx(std::cos(1.0 / 100.0)).margin(1e-7));
+  CHECK(p[8 + 2] == Approx(std::sin(2.0 / 100.0)).margin(1e-7));
 }
