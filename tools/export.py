@@ -110,7 +110,11 @@ def build_document(model, tokenizer_spec, labels, metadata=None):
 
 def export_model(model, tokenizer_spec, labels, path, metadata=None):
     """Write model as a format-v1 JSON file at path. Returns the file size in bytes."""
-    doc = build_document(model, tokenizer_spec, labels, metadata)
+    return write_document(build_document(model, tokenizer_spec, labels, metadata), path)
+
+
+def write_document(doc, path):
+    """Write a model document (any format version) atomically at path. Returns the file size in bytes."""
     tmp = path + '.tmp'
     with open(tmp, 'w', encoding='utf-8') as f:
         # One tensor per line keeps the file diff- and grep-friendly without the cost of full indentation.
