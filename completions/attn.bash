@@ -11,7 +11,7 @@ _attn_options() {
         "--precision --long-text --stride --window-combine --progress -o --output --batch-size -t --threads" ;;
     explain) echo "-h --help --html --color --long-text --stride --window-combine" ;;
     info) echo "-h --help -f --format" ;;
-    eval) echo "-h --help -i --input --data-format --header --label-map -f --format" ;;
+    eval) echo "-h --help -i --input --data-format --header --label-map -f --format --long-text --stride --window-combine" ;;
   esac
 }
 

@@ -124,8 +124,10 @@ def main():
     ap.add_argument('--log-every', type=int, default=20)
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--threads', type=int, default=2)
-    ap.add_argument('--export-encoder', metavar='PATH',
-                    help='write the run\'s encoder (what train.py --pretrained reads) to PATH and exit')
+    ap.add_argument('--export-encoder', metavar='PATH', nargs='?',
+                    const=os.path.join(paths.pretrain_dir(), 'encoder.pt'),
+                    help='write the run\'s encoder to PATH (default: encoder.pt in the pre-training directory, '
+                         'which train.py starts from by default) and exit')
     args = ap.parse_args()
     if args.export_encoder:
         export_encoder(os.path.join(args.dir, args.run, 'checkpoint.pt'), args.export_encoder)

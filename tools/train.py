@@ -14,7 +14,8 @@ Kim's files write `-lrb-` / `-rrb-` where GLUE writes `(` `)`; every text is nor
 white space collapsed) before deduplication and the overlap check.
 
 The bundled models (from the repository root; see tools/README.md for the others):
-  /usr/bin/python3 tools/train.py --out models/sst2-sentiment.json --d-model 64 --heads 4 --layers 1 --ffn 256 \
+  /usr/bin/python3 tools/train.py --out models/sst2-sentiment.json --pretrained none --embedding-init-std 0 --patience 0 \
+      --d-model 64 --heads 4 --layers 1 --ffn 256 \
       --dropout 0.3 --embedding-dropout 0.3 --word-dropout 0.1 --lr 2e-3 --batch-size 64 --epochs 6 --threads 1
 """
 import argparse
@@ -49,7 +50,8 @@ SST2_PRESET = {'train': [f'{DATA}/glue/train.tsv'], 'data_format': 'text-tab-lab
 # The defaults: one recipe for fine-tuning the pre-trained encoder (the bundled models' recipe, used unchanged on
 # every data set of the README's table), one for training from scratch (--pretrained none), where a small model
 # with heavy dropout and small initial embeddings is what generalises from a few thousand texts.
-DEFAULT_ENCODER = os.path.join(paths.REPO, 'models', 'pretrained', 'encoder.pt')
+# Written by `pretrain.py --export-encoder`; without it the default is to train from scratch.
+DEFAULT_ENCODER = os.path.join(paths.pretrain_dir(), 'encoder.pt')
 RECIPES = {
     'pretrained': dict(max_length=128, dropout=0.1, embedding_dropout=0.0, word_dropout=0.0, lr=2e-4,
                        batch_size=32, epochs=3),
@@ -197,7 +199,8 @@ def load_pretrained(args):
                          '--pretrained none trains from scratch)')
     ckpt = torch.load(args.pretrained, map_location='cpu')
     cfg = ckpt['config']
-    args.d_model, args.heads, args.layers, args.ffn = cfg['d_model'], cfg['num_heads'], cfg['num_layers'], cfg['ffn_dim']
+    args.d_model, args.heads = cfg['d_model'], cfg['num_heads']
+    args.layers, args.ffn = cfg['num_layers'], cfg['ffn_dim']
     args.norm_placement = cfg['norm_placement']
     print(f'pre-trained encoder {args.pretrained}: step {ckpt["step"]}, d_model {args.d_model}, '
           f'{args.layers} layers, {len(ckpt["tokenizer"]["vocab"])} vocabulary entries', flush=True)
@@ -228,9 +231,10 @@ def main():
     out.add_argument('--metrics-out', help='write the chosen epoch\'s dev and test metrics here as JSON')
     out.add_argument('--write-splits', metavar='DIR', help='write train/dev/test.tsv (label<TAB>text) here')
     ap.add_argument('--pretrained', metavar='CHECKPOINT',
-                    help='pre-trained encoder to start from (tools/pretrain.py; default: the bundled '
-                         'models/pretrained/encoder.pt); its vocabulary and architecture replace the flags below; '
-                         '"none" trains from scratch with the small-model recipe')
+                    help='pre-trained encoder to start from (default: encoder.pt in the pre-training directory, '
+                         'written by tools/pretrain.py --export-encoder, when it exists); its vocabulary and '
+                         'architecture replace the flags below; "none" trains from scratch with the small-model '
+                         'recipe')
     ap.add_argument('--init-embeddings', metavar='VECTORS.npy',
                     help='with --pretrained none: start the embedding from these word vectors of the '
                          'pre-training vocabulary (tools/skipgram_vectors.py), which then replaces the built one')
@@ -251,7 +255,7 @@ def main():
     ap.add_argument('--warmup', type=float, default=0.1, help='fraction of steps with linear warm-up')
     ap.add_argument('--label-smoothing', type=float, default=0.0)
     ap.add_argument('--epochs', type=int)
-    ap.add_argument('--patience', type=int, default=2, help='stop after this many epochs without a better dev score')
+    ap.add_argument('--patience', type=int, default=2, help='stop after this many epochs without a better dev score (0: run every epoch)')
     ap.add_argument('--batch-size', type=int)
     ap.add_argument('--min-count', type=int, default=1, help='vocabulary: least count of a whole word')
     ap.add_argument('--max-words', type=int, default=20000, help='vocabulary: most whole words')
@@ -265,12 +269,14 @@ def main():
         else:
             ap.add_argument('--' + key.replace('_', '-'), choices=choices, default=DEFAULT_VARIANT[key])
     args = ap.parse_args()
+    if args.pretrained is None:
+        args.pretrained = DEFAULT_ENCODER if os.path.exists(DEFAULT_ENCODER) else 'none'
+        print(f'pre-trained encoder: {args.pretrained} (the default; {DEFAULT_ENCODER} '
+              f'{"is there" if args.pretrained != "none" else "is not there: training from scratch"})', flush=True)
     recipe = RECIPES['scratch' if args.pretrained == 'none' else 'pretrained']
     for key, value in recipe.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
-    if args.pretrained is None:
-        args.pretrained = DEFAULT_ENCODER
     if not args.out and not args.no_export:
         ap.error('--out FILE is required (or --no-export)')
 
@@ -390,7 +396,7 @@ def main():
         if best is None or score > best['score']:  # ties keep the earlier epoch
             best = {'epoch': epoch, 'score': score,
                     'state': {k: v.detach().clone() for k, v in model.state_dict().items()}}
-        elif epoch - best['epoch'] >= args.patience:
+        elif args.patience and epoch - best['epoch'] >= args.patience:
             print(f'no better dev {args.select_by} for {args.patience} epochs: stopping', flush=True)
             break
 

@@ -12,6 +12,7 @@
 #include "attn/predict_text.h"
 #include "batch_pipeline.h"
 #include "cli.h"
+#include "common_options.h"
 #include "exit_codes.h"
 #include "file_io.h"
 #include "inputs.h"
@@ -34,6 +35,7 @@ struct EvalOptions {
   bool header = false;
   std::map<std::string, std::string> label_map;  // data set label -> model label
   OutputFormat format = OutputFormat::Text;
+  LongTextOptions long_text;  // as classify's: eval scores what classify answers with the same options
 };
 
 struct LabelledLine {
@@ -117,8 +119,9 @@ std::string report_json(const ConfusionMatrix& m, const Model& model, size_t ski
   return j.dump(2) + "\n";
 }
 
-int run_eval(const Context& context, const EvalOptions& o) {
+int run_eval(const CLI::App& command, const Context& context, const EvalOptions& o) {
   const Model& model = load_model(context);
+  check_long_text_options(command, o.long_text, model.config());
   std::vector<InputSource> sources;
   for (const auto& file : o.input_files) {
     sources.push_back(file == "-" ? InputSource{InputSource::Kind::Stdin, "-"} : InputSource{InputSource::Kind::File, file});
@@ -129,11 +132,10 @@ int run_eval(const Context& context, const EvalOptions& o) {
   ConfusionMatrix matrix(model.config().num_labels);
   size_t skipped = 0;
   Workspace work;
-  const LongTextOptions keep_start;  // eval scores what classify does by default
   std::vector<TextPrediction> texts;
   std::vector<int> truths;
   auto flush = [&] {
-    predict_encoded(model, texts, keep_start, work);
+    predict_encoded(model, texts, o.long_text, work);
     for (size_t i = 0; i < texts.size(); ++i) matrix.add(truths[i], texts[i].prediction().label);
     texts.clear();
     truths.clear();
@@ -163,7 +165,7 @@ int run_eval(const Context& context, const EvalOptions& o) {
                        nlohmann::json(model.labels()).dump() + "; map others with --label-map)");
       continue;
     }
-    TextPrediction text = encode_text(model, parsed->text, keep_start);
+    TextPrediction text = encode_text(model, parsed->text, o.long_text);
     if (!text.error.empty()) {
       bad_line(in, text.error);
       continue;
@@ -214,17 +216,19 @@ void add_eval_command(CLI::App& app, Context& context) {
           "-f,--format", [o](const std::string& name) { o->format = output_format_named(name); }, "Report format")
       ->check(CLI::IsMember({"text", "json"}))
       ->default_str("text");
+  add_long_text_options(*eval, o->long_text);
   eval->footer(
       "Examples:\n"
       "  attn eval -i ../shared/data/sst2/kim2014/stsa.binary.test --data-format label-space-text\n"
       "  attn eval -i ../shared/data/sst2/glue/dev.tsv --header --format json\n"
-      "  attn -m models/sms-spam.json eval -i SMSSpamCollection --data-format label-tab-text\n\n"
+      "  attn -m models/sms-spam.json eval -i SMSSpamCollection --data-format label-tab-text\n"
+      "  attn -m reviews.json eval -i reviews-test.tsv --data-format label-tab-text --long-text window\n\n"
       "Lines that cannot be used (no separator, an unknown label, no tokens) are counted, the first ten shown\n"
       "on stderr, and the exit code is 5.\n\n" +
       std::string(kExitCodesHelp));
-  eval->callback([&context, o] {
+  eval->callback([eval, &context, o] {
     begin_command(context);
-    context.exit_code = run_eval(context, *o);
+    context.exit_code = run_eval(*eval, context, *o);
   });
 }
 
