@@ -226,5 +226,5 @@ def main():
 
 
 if __name__ == '__main__':
-    allocator.reexec_with_jemalloc()
+    allocator.reexec_with_jemalloc(allocator.KEEP_PAGES)
     main()

@@ -53,7 +53,7 @@ SST2_PRESET = {'train': [f'{DATA}/glue/train.tsv'], 'data_format': 'text-tab-lab
 # Written by `pretrain.py --export-encoder`; without it the default is to train from scratch.
 DEFAULT_ENCODER = os.path.join(paths.pretrain_dir(), 'encoder.pt')
 RECIPES = {
-    'pretrained': dict(max_length=128, dropout=0.1, embedding_dropout=0.0, word_dropout=0.0, lr=2e-4,
+    'pretrained': dict(max_length=128, dropout=0.1, embedding_dropout=0.0, word_dropout=0.0, lr=5e-4,
                        batch_size=32, epochs=3),
     'scratch': dict(d_model=64, heads=4, layers=1, ffn=256, max_length=64, dropout=0.3, embedding_dropout=0.3,
                     word_dropout=0.1, embedding_init_std=0.1, lr=2e-3, batch_size=64, epochs=6),
