@@ -44,10 +44,12 @@ check "a pipe: no percentage" test -z "$(grep -E '[0-9]+%' "$WORK/err")"
 run_attn --model "$TINY" classify -i "$WORK/some.txt" -o /dev/null --progress never; check "--progress never" test ! -s "$WORK/err"
 run_attn --model "$TINY" classify -i "$WORK/some.txt" --progress sometimes; expect_code "bad --progress exits 2" 2
 if command -v script >/dev/null; then
-  # On a terminal (script gives the command one), a run longer than half a second shows the line unasked.
-  script -qec "'$ATTN' --model '$TINY' classify -i '$WORK/lines.txt' -o /dev/null -t 1" /dev/null </dev/null >"$WORK/tty.log" 2>&1
+  # On a terminal (script gives the command one), a run longer than half a second shows the line unasked; a
+  # million lines keep the tiny model busy for seconds even on a fast machine.
+  seq 1 1000000 | sed 's/$/ good movie/' >"$WORK/long-run.txt"
+  script -qec "'$ATTN' --model '$TINY' classify -i '$WORK/long-run.txt' -o /dev/null -t 1" /dev/null </dev/null >"$WORK/tty.log" 2>&1
   check "progress on a terminal" grep -qE '[0-9]+% \[.*lines/s  ETA' "$WORK/tty.log"
-  script -qec "'$ATTN' --model '$TINY' classify -i '$WORK/lines.txt' -t 1 | cat >/dev/null" /dev/null </dev/null >"$WORK/tty.log" 2>&1
+  script -qec "'$ATTN' --model '$TINY' classify -i '$WORK/long-run.txt' -t 1 | cat >/dev/null" /dev/null </dev/null >"$WORK/tty.log" 2>&1
   check "progress on a terminal when the records go to a pipe" grep -qE '[0-9]+% \[.*lines/s  ETA' "$WORK/tty.log"
   script -qec "'$ATTN' --model '$TINY' classify -i '$WORK/lines.txt' -o /dev/null -t 1 --progress never" /dev/null </dev/null >"$WORK/tty.log" 2>&1
   check "--progress never on a terminal" test -z "$(grep -F 'lines/s' "$WORK/tty.log")"
