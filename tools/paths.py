@@ -19,3 +19,18 @@ def data(*parts):
 
 def pretrain_dir():
     return os.environ.get('ATTN_PRETRAIN_DIR') or os.path.join(os.path.expanduser('~'), '.cache', 'attn-pretrain')
+
+
+def portable(value):
+    """A path (or the paths inside a list or dict) as a model's metadata records it: under the data root as
+    `../shared/data/...`, under the pre-training directory as `$ATTN_PRETRAIN_DIR/...`, never an absolute path
+    of the machine that trained it."""
+    if isinstance(value, dict):
+        return {k: portable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [portable(v) for v in value]
+    if not isinstance(value, str):
+        return value
+    for root, shown in ((data_root(), '../shared/data'), (pretrain_dir(), '$ATTN_PRETRAIN_DIR')):
+        value = value.replace(root, shown)
+    return value

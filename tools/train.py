@@ -419,7 +419,7 @@ def main():
     if args.no_export:
         return
 
-    metadata = {
+    metadata = paths.portable({
         'task': args.task or 'text classification',
         'created': datetime.now(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
         'command': ' '.join(['tools/train.py'] + sys.argv[1:]),
@@ -442,7 +442,7 @@ def main():
         'seed': args.seed,
         'training_minutes': round(elapsed / 60, 1),
         'torch_version': torch.__version__,
-    }
+    })
     out_dir = os.path.dirname(args.out)
     if out_dir:
         os.makedirs(out_dir, exist_ok=True)
