@@ -64,7 +64,7 @@ class MaskedLM(nn.Module):
         return h @ self.encoder.embedding.weight.t() / math.sqrt(h.size(-1)) + self.bias
 
 
-def segments(ids, offsets, seq_len):
+def segments(offsets, seq_len):
     """-> int64 [S, 2] (start, length) of every segment: each text cut into pieces of at most seq_len tokens."""
     out = []
     for start, end in zip(offsets[:-1].tolist(), offsets[1:].tolist()):
@@ -144,7 +144,7 @@ def main():
     first_word_id = mask_id + 1
     ids = torch.from_numpy(np.load(os.path.join(args.dir, 'ids.npy')).astype(np.int64))
     offsets = np.load(os.path.join(args.dir, 'offsets.npy'))
-    segs = segments(ids, offsets, args.seq_len)
+    segs = segments(offsets, args.seq_len)
 
     config = dict(d_model=args.d_model, num_heads=args.heads, num_layers=args.layers, ffn_dim=args.ffn,
                   max_length=args.seq_len, dropout=args.dropout, pad_id=pad_id,

@@ -14,8 +14,8 @@ Kim's files write `-lrb-` / `-rrb-` where GLUE writes `(` `)`; every text is nor
 white space collapsed) before deduplication and the overlap check.
 
 The bundled models (from the repository root; see tools/README.md for the others):
-  /usr/bin/python3 tools/train.py --out models/sst2-sentiment.json --pretrained none --embedding-init-std 0 --patience 0 \
-      --d-model 64 --heads 4 --layers 1 --ffn 256 \
+  /usr/bin/python3 tools/train.py --out models/sst2-sentiment.json --pretrained none --embedding-init-std 0 \
+      --patience 0 --d-model 64 --heads 4 --layers 1 --ffn 256 \
       --dropout 0.3 --embedding-dropout 0.3 --word-dropout 0.1 --lr 2e-3 --batch-size 64 --epochs 6 --threads 1
 """
 import argparse
@@ -36,6 +36,7 @@ import datasets  # noqa: E402
 import paths  # noqa: E402
 from attn_model import DEFAULT_VARIANT, VARIANT_CHOICES, AttnClassifier, pad_batch  # noqa: E402
 from attn_tokenizer import Tokenizer  # noqa: E402
+from corpus import read_vocab  # noqa: E402
 from export import export_model, load_model  # noqa: E402
 from vocab import build_vocab, tokenizer_spec  # noqa: E402
 
@@ -47,11 +48,11 @@ SST2_PRESET = {'train': [f'{DATA}/glue/train.tsv'], 'data_format': 'text-tab-lab
                'task': 'SST-2 binary sentiment'}
 
 
-# The defaults: one recipe for fine-tuning the pre-trained encoder (the bundled models' recipe, used unchanged on
-# every data set of the README's table), one for training from scratch (--pretrained none), where a small model
-# with heavy dropout and small initial embeddings is what generalises from a few thousand texts.
 # Written by `pretrain.py --export-encoder`; without it the default is to train from scratch.
 DEFAULT_ENCODER = os.path.join(paths.pretrain_dir(), 'encoder.pt')
+# The defaults: one recipe for fine-tuning the pre-trained encoder (used unchanged on every data set of the
+# README's pre-training table), one for training from scratch (--pretrained none), where a small model with heavy
+# dropout and small initial embeddings is what generalises from a few thousand texts.
 RECIPES = {
     'pretrained': dict(max_length=128, dropout=0.1, embedding_dropout=0.0, word_dropout=0.0, lr=5e-4,
                        batch_size=32, epochs=3),
@@ -255,7 +256,8 @@ def main():
     ap.add_argument('--warmup', type=float, default=0.1, help='fraction of steps with linear warm-up')
     ap.add_argument('--label-smoothing', type=float, default=0.0)
     ap.add_argument('--epochs', type=int)
-    ap.add_argument('--patience', type=int, default=2, help='stop after this many epochs without a better dev score (0: run every epoch)')
+    ap.add_argument('--patience', type=int, default=2,
+                    help='stop after this many epochs without a better dev score (0: run every epoch)')
     ap.add_argument('--batch-size', type=int)
     ap.add_argument('--min-count', type=int, default=1, help='vocabulary: least count of a whole word')
     ap.add_argument('--max-words', type=int, default=20000, help='vocabulary: most whole words')
@@ -312,7 +314,6 @@ def main():
         vocab = spec['vocab']
     elif args.init_embeddings:
         # Word vectors of the pre-training corpus's vocabulary (tools/skipgram_vectors.py): row i is entry i.
-        from corpus import read_vocab
         vocab = read_vocab(os.path.join(paths.pretrain_dir(), 'vocab.txt'))
         spec = tokenizer_spec(vocab)
         vectors = torch.from_numpy(np.load(args.init_embeddings)).float()
@@ -325,9 +326,12 @@ def main():
     tok = Tokenizer(spec)
 
     def encode(rows):
-        return [(truncate(tok.encode(t), args.max_length, args.long_text), y) for t, y in rows]
-    train, dev, test = encode(train_rows), encode(dev_rows), encode(test_rows)
-    truncated = sum(len(tok.tokenize(t)) > args.max_length for t, _ in dev_rows + test_rows)
+        """-> (examples with the ids the model sees, how many texts were longer)."""
+        full = [(tok.encode(t), y) for t, y in rows]
+        return ([(truncate(ids, args.max_length, args.long_text), y) for ids, y in full],
+                sum(len(ids) > args.max_length for ids, _ in full))
+    (train, _), (dev, dev_long), (test, test_long) = encode(train_rows), encode(dev_rows), encode(test_rows)
+    truncated = dev_long + test_long
     unk = sum(i == tok.unk_id for ids, _ in dev + test for i in ids)
     print(f'vocab {len(vocab)}; dev+test: {truncated} inputs truncated, {unk} [UNK] tokens', flush=True)
 
