@@ -80,13 +80,30 @@ def make_batches(examples, batch_size, rng, shuffle=True):
 
 
 def truncate(ids, max_length, policy):
-    """The tokens attn classifies for a text with --long-text keep-start or keep-ends (docs/long-texts.md)."""
-    if len(ids) <= max_length:
+    """The tokens attn classifies for a text with --long-text keep-start or keep-ends (docs/long-texts.md);
+    with window, the whole text (cut into windows when it is batched: window_starts, random_window)."""
+    if len(ids) <= max_length or policy == 'window':
         return ids
     if policy == 'keep-ends':
         head = (max_length + 1) // 2
         return ids[:head] + ids[len(ids) - (max_length - head):]
     return ids[:max_length]
+
+
+def window_starts(n, window, stride):
+    """Starts of attn's windows over n > window tokens: 0, stride, ... and one ending at the last token."""
+    starts = [0]
+    while starts[-1] + window < n:
+        starts.append(min(starts[-1] + stride, n - window))
+    return starts
+
+
+def random_window(ids, max_length, rng):
+    """Training view of a long text under --long-text window: one window at a random start, new every epoch."""
+    if len(ids) <= max_length:
+        return ids
+    start = rng.randrange(len(ids) - max_length + 1)
+    return ids[start:start + max_length]
 
 
 def word_dropout(ids, p, unk_id, pad_id, generator):
@@ -99,14 +116,21 @@ def word_dropout(ids, p, unk_id, pad_id, generator):
 
 @torch.no_grad()
 def predict(model, examples, pad_id, batch_size=256):
-    """-> predicted label index of every example, in order."""
+    """-> predicted label index of every example, in order. An example longer than the model's max_length
+    (--long-text window) is classified as attn classifies it: the mean of its windows' probabilities, windows
+    max_length tokens long and max_length / 2 apart."""
     model.eval()
-    out = [0] * len(examples)
-    for batch in make_batches(examples, batch_size, None, shuffle=False):
-        ids = pad_batch([examples[i][0] for i in batch], pad_id)
-        for p, i in zip(model(ids).argmax(dim=-1).tolist(), batch):
-            out[i] = p
-    return out
+    window = model.config['max_length']
+    pieces, owner = [], []  # every window (or whole text) to run, and the example it belongs to
+    for k, (ids, y) in enumerate(examples):
+        starts = window_starts(len(ids), window, max(1, window // 2)) if len(ids) > window else [0]
+        pieces += [(ids[s:s + window], y) for s in starts]
+        owner += [k] * len(starts)
+    sums = torch.zeros(len(examples), model.classifier.out_features)
+    for batch in make_batches(pieces, batch_size, None, shuffle=False):
+        ids = pad_batch([pieces[i][0] for i in batch], pad_id)
+        sums.index_add_(0, torch.tensor([owner[i] for i in batch]), model(ids).softmax(dim=-1))
+    return sums.argmax(dim=-1).tolist()
 
 
 def metrics(model, examples, pad_id, labels):
@@ -244,8 +268,10 @@ def main():
     ap.add_argument('--layers', type=int)
     ap.add_argument('--ffn', type=int)
     ap.add_argument('--max-length', type=int)
-    ap.add_argument('--long-text', choices=('keep-start', 'keep-ends'), default='keep-start',
-                    help='which tokens of a longer text the model sees (use the same with attn --long-text)')
+    ap.add_argument('--long-text', choices=('keep-start', 'keep-ends', 'window'), default='keep-start',
+                    help='which tokens of a longer text the model sees (use the same with attn --long-text): '
+                         'window trains on a random window of each long text every epoch and scores dev and '
+                         'test by the mean over windows max_length / 2 apart, as attn does')
     ap.add_argument('--dropout', type=float, help='dropout inside the layers and before the head')
     ap.add_argument('--embedding-dropout', type=float, help='dropout on embedding+position')
     ap.add_argument('--word-dropout', type=float, help='chance of replacing a token by [UNK]')
@@ -376,8 +402,9 @@ def main():
         model.train()
         t0 = time.time()
         total_loss = 0.0
-        for step, batch in enumerate(make_batches(train, args.batch_size, rng)):
-            ids = pad_batch([train[i][0] for i in batch], tok.pad_id)
+        seen = [(random_window(ids, args.max_length, rng), y) for ids, y in train]
+        for step, batch in enumerate(make_batches(seen, args.batch_size, rng)):
+            ids = pad_batch([seen[i][0] for i in batch], tok.pad_id)
             ids = word_dropout(ids, args.word_dropout, tok.unk_id, tok.pad_id, gen)
             y = torch.tensor([train[i][1] for i in batch])
             loss = loss_fn(model(ids, emb_drop), y)
@@ -456,7 +483,7 @@ def main():
     # The file must reproduce the trained model: same logits on the dev set after loading it back.
     loaded, _, _ = load_model(args.out)
     with torch.no_grad():
-        dev_ids = pad_batch([ids for ids, _ in dev], tok.pad_id)
+        dev_ids = pad_batch([ids[:args.max_length] for ids, _ in dev], tok.pad_id)
         diff = float((model(dev_ids) - loaded(dev_ids)).abs().max())
     print(f'reloaded {args.out}: max |logit difference| on dev {diff:.3g}', flush=True)
     if diff > 1e-5:
