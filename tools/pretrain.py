@@ -8,8 +8,9 @@ chosen; 80 % of those become [MASK], 10 % a random token, 10 % stay; the loss is
 Resumable and deterministic for a seed and thread count: the order of segments is a seeded permutation per
 epoch, the masks and dropout of step s come from generators seeded with (seed, s), and a checkpoint (model,
 optimiser, step, loss curve) is written atomically every --checkpoint-minutes, and at the end. Running the same
-command again resumes from the checkpoint; --minutes bounds one sitting, --steps the whole run (the learning
-rate warms up over --warmup steps and decays linearly to zero at --steps).
+command again resumes from the checkpoint; --minutes bounds one sitting, --until STEP ends it at that step (so
+that an unfinished run's encoder can be exported at a step anyone can reach again), --steps the whole run (the
+learning rate warms up over --warmup steps and decays linearly to zero at --steps).
 
   /usr/bin/python3 tools/pretrain.py --run mlm --threads 1     # about 65 minutes on one free core
 
@@ -120,6 +121,9 @@ def main():
     ap.add_argument('--steps', type=int, default=1800,
                     help='length of the whole run, which sets the schedule (3600 is one pass over the corpus)')
     ap.add_argument('--minutes', type=float, default=0, help='stop this sitting after this long (0: no limit)')
+    ap.add_argument('--until', type=int, default=0, metavar='STEP',
+                    help='stop this sitting at this step (0: --steps), to export the encoder of an unfinished run; '
+                         'the schedule stays that of --steps, so running on later gives the same weights')
     ap.add_argument('--checkpoint-minutes', type=float, default=5)
     ap.add_argument('--log-every', type=int, default=20)
     ap.add_argument('--seed', type=int, default=1)
@@ -188,7 +192,7 @@ def main():
     last_save = started
     window_loss, window_tokens, window_steps, window_start = 0.0, 0, 0, time.time()
     model.train()
-    while step < args.steps:
+    while step < (args.until or args.steps):
         epoch, k = divmod(step, per_epoch)
         order = torch.randperm(len(segs), generator=torch.Generator().manual_seed(args.seed * 1000 + epoch))
         chosen_segs = segs[order[k * args.batch_size:(k + 1) * args.batch_size].numpy()]
