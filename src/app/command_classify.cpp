@@ -39,7 +39,7 @@ constexpr const char* kClassifyExamples =
     "  printf 'great\\nawful\\n' | attn classify --format jsonl\n"
     "  attn classify --input reviews.txt --format tsv --output results.tsv\n"
     "  attn classify \"not bad at all\" --attention attention.json\n"
-    "  attn classify -i reviews.txt --attention att.json --layers 1 --head-aggregate mean --rollout --precision 3\n"
+    "  attn classify -i reviews.txt --attention att.json --layers 0 --head-aggregate mean --rollout --precision 3\n"
     "  attn classify -i long-reviews.txt --long-text window --stride 16 --window-combine mean -f jsonl\n"
     "  attn classify -i dev.tsv --input-format tsv --header --text-column sentence --keep label -f jsonl\n"
     "  attn classify -i posts.jsonl --input-format jsonl --id-column id --threshold 0.9 -f tsv\n"
