@@ -8,10 +8,13 @@ _attn_options() {
     "") echo "-h --help --version -m --model -v --verbose --no-cache" ;;
     classify)
       echo "-h --help -i --input -f --format -k --top-k --attention --layers --heads --head-aggregate --rollout" \
-        "--precision --long-text --stride --window-combine --progress -o --output --batch-size -t --threads" ;;
+        "--precision --long-text --stride --window-combine --progress -o --output --batch-size -t --threads" \
+        "--threshold --input-format --header --text-column --id-column --keep" ;;
     explain) echo "-h --help --html --color --long-text --stride --window-combine" ;;
     info) echo "-h --help -f --format" ;;
-    eval) echo "-h --help -i --input --data-format --header --label-map -f --format --long-text --stride --window-combine" ;;
+    eval) echo "-h --help -i --input --data-format --header --label-map -f --format --long-text --stride --window-combine" \
+      "--input-format --text-column --id-column --label-column" ;;
+    help) echo "-h --help" ;;
   esac
 }
 
@@ -52,8 +55,10 @@ _attn() {
     --long-text) COMPREPLY=($(compgen -W "keep-start keep-end keep-ends window" -- "$cur")); return ;;
     --window-combine) COMPREPLY=($(compgen -W "mean max" -- "$cur")); return ;;
     --color | --progress) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
+    --input-format) COMPREPLY=($(compgen -W "lines tsv csv jsonl" -- "$cur")); return ;;
     --data-format) COMPREPLY=($(compgen -W "text-tab-label label-tab-text label-space-text" -- "$cur")); return ;;
-    -k | --top-k | --layers | --heads | --precision | --stride | --batch-size | -t | --threads | --label-map)
+    -k | --top-k | --layers | --heads | --precision | --stride | --batch-size | -t | --threads | --label-map | \
+      --threshold | --text-column | --id-column | --keep | --label-column)
       return ;;  # numbers and lists: nothing to offer
   esac
 
@@ -61,7 +66,7 @@ _attn() {
     if [[ $cur == -* ]]; then
       COMPREPLY=($(compgen -W "$(_attn_options "")" -- "$cur"))
     else
-      COMPREPLY=($(compgen -W "classify explain info eval" -- "$cur"))
+      COMPREPLY=($(compgen -W "classify explain info eval help" -- "$cur"))
     fi
     return
   fi

@@ -82,7 +82,7 @@ check "completion: every subcommand" test "$(complete_words attn '""' | tr ' ' '
 check "completion: --long-text values" test "$(complete_words attn classify --long-text '""')" = "keep-start keep-end keep-ends window"
 check "completion: --color values" test "$(complete_words attn explain --color '""')" = "auto always never"
 check "completion: classify formats" test "$(complete_words attn classify -f '""')" = "text json jsonl tsv"
-check "completion: options by prefix" test "$(complete_words attn --model x.json classify --head)" = "--heads --head-aggregate"
+check "completion: options by prefix" test "$(complete_words attn --model x.json classify --head)" = "--heads --head-aggregate --header"
 if command -v groff >/dev/null; then
   check "the man page renders without warnings" test -z "$(groff -man -Tutf8 -ww -z "$MAN" 2>&1)"
 fi

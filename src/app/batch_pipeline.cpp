@@ -1,6 +1,9 @@
 #include "batch_pipeline.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -12,6 +15,7 @@
 
 #include "attn/errors.h"
 #include "attn/predict_text.h"
+#include "input_prefetch.h"
 
 namespace attn::app {
 namespace {
@@ -26,10 +30,19 @@ struct Batch {
 // in flight: 32 lines of 50 MB would otherwise be 1.6 GB of text (and more in token ids) per batch.
 constexpr size_t kMaxBatchTextBytes = size_t{1} << 20;
 
+// How long the batching thread waits for the next input before it classifies and writes out what it has. Input
+// that is plentiful (a file, a fast pipe) is read ahead by then, so full batches stay full; a line typed or
+// written by a slow producer is answered this much later at most, plus the time to classify it.
+constexpr std::chrono::milliseconds kInputPatience{2};
+
+// Error records also shown on stderr; the rest are counted.
+constexpr size_t kErrorsShown = 10;
+
 struct FormattedBatch {
   std::vector<std::string> records;
-  std::vector<std::string> dumps;  // empty without --attention
-  size_t errors = 0;
+  std::vector<std::string> dumps;   // empty without --attention
+  std::vector<std::string> errors;  // the messages of the error records, for stderr
+  size_t below_threshold = 0;
 };
 
 // Tokenizes, classifies and formats one batch. Lines that cannot be classified become error records in place.
@@ -68,7 +81,10 @@ FormattedBatch process(const Model& model, const Batch& batch, Workspace& work, 
       record.prediction = &text->prediction();
       record_parts = {dump != nullptr ? text->attention.data() : nullptr, text->parts.data(), text->parts.size()};
     }
-    if (record.prediction == nullptr) ++out.errors;
+    if (record.prediction == nullptr)
+      out.errors.push_back(record.error);
+    else if (below_threshold(*record.prediction, writer.layout()))
+      ++out.below_threshold;
     out.records.push_back(writer.format(record));
     if (dump != nullptr) out.dumps.push_back(dump->format(record, record_parts));
   }
@@ -171,8 +187,13 @@ class OrderedWriter {
       if (dump_ != nullptr) dump_->write(batch.dumps[i]);
     }
     writer_.flush();
+    // Each error is in its record, and on stderr for whoever watches the run (the first few: a file of bad
+    // lines would bury the rest of stderr).
+    for (const auto& error : batch.errors) {
+      if (total_.errors++ < kErrorsShown) spdlog::error("{}", error);
+    }
     total_.inputs += batch.records.size();
-    total_.errors += batch.errors;
+    total_.below_threshold += batch.below_threshold;
     ++written_;
     if (options_.progress != nullptr) options_.progress(total_.inputs, options_.progress_context);
   }
@@ -206,6 +227,7 @@ PipelineResult run_pipeline(const Model& model, InputReader& reader, RecordWrite
   const size_t max_in_flight = 2 * options.threads;
   size_t submitted = 0;
   try {
+    InputPrefetch prefetch(reader, options.batch_size, kMaxBatchTextBytes);
     Batch batch;
     InputText input;
     auto submit = [&] {
@@ -215,7 +237,17 @@ PipelineResult run_pipeline(const Model& model, InputReader& reader, RecordWrite
       while (submitted - out.batches_written() >= max_in_flight) write_finished(true);
       write_finished(false);
     };
-    while (reader.next(input)) {
+    while (true) {
+      // With something to answer, wait only briefly for more input: a writer that pauses, or waits for the
+      // answers, gets them now; input that keeps coming arrives well within the patience and fills the batch.
+      const bool pending = !batch.inputs.empty() || out.batches_written() < submitted;
+      const auto status = prefetch.next(input, pending ? kInputPatience : std::chrono::milliseconds(-1));
+      if (status == InputPrefetch::Status::End) break;
+      if (status == InputPrefetch::Status::Idle) {
+        if (!batch.inputs.empty()) submit();
+        while (out.batches_written() < submitted) write_finished(true);
+        continue;
+      }
       if (interrupted()) throw Interrupted();
       batch.text_bytes += input.text.size();
       batch.inputs.push_back(std::move(input));
@@ -232,6 +264,9 @@ PipelineResult run_pipeline(const Model& model, InputReader& reader, RecordWrite
     throw;
   }
   queue.stop();
+  if (out.total().errors > kErrorsShown) {
+    spdlog::error("{} inputs got an error record in all (the first {} shown)", out.total().errors, kErrorsShown);
+  }
   return out.total();
 }
 

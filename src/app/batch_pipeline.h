@@ -1,9 +1,11 @@
 #pragma once
 // Classifies a stream of inputs with a pool of worker threads and writes every record in input order.
 //
-// The reading thread cuts the input into batches of batch_size lines, or fewer once they hold 1 MiB of text;
-// each worker tokenizes a batch, runs it through the model with its own Workspace, and formats its records; the
-// reading thread writes finished batches strictly in order. At most 2 * threads batches are in flight, so memory
+// A thread of its own reads the inputs (input_prefetch.h); the batching thread cuts them into batches of
+// batch_size lines, or fewer once they hold 1 MiB of text, or fewer when no further input is waiting: then what
+// it has is classified and written out at once, so a slow writer or a coprocess gets each answer as its line
+// arrives. Each worker tokenizes a batch, runs it through the model with its own Workspace, and formats its records;
+// the batching thread writes finished batches strictly in order. At most 2 * threads batches are in flight, so memory
 // stays flat however long the input, and however long its lines.
 #include <cstddef>
 
@@ -17,10 +19,11 @@ namespace attn::app {
 
 struct PipelineResult {
   size_t inputs = 0;
-  size_t errors = 0;  // inputs that got an error record
+  size_t errors = 0;           // inputs that got an error record
+  size_t below_threshold = 0;  // inputs whose record names no label: none reached --threshold
 };
 
-// Called on the reading thread after each batch is written, with the running count of inputs.
+// Called on the batching thread after each batch is written, with the running count of inputs.
 using ProgressCallback = void (*)(size_t inputs_written, void* context);
 
 // Inputs classified together, the one default of classify and eval: bench/RESULTS.md compares the batch sizes.

@@ -53,7 +53,7 @@ void declare_cli(CLI::App& app, Context& context) {
       "  attn classify -i reviews.txt -f jsonl -o results.jsonl\n"
       "  attn explain \"not bad at all\" --html report.html\n"
       "  attn info --format json\n"
-      "  attn SUBCOMMAND --help     (options and examples of each subcommand; also man attn)\n\n" +
+      "  attn help SUBCOMMAND       (options and examples of each subcommand; also man attn)\n\n" +
       std::string(kExitCodesHelp));
   app.add_option("-m,--model", context.model,
                  "Model file (format v1 JSON) or the name of a bundled model; default: $ATTN_MODEL, else the "
@@ -66,6 +66,7 @@ void declare_cli(CLI::App& app, Context& context) {
   add_info_command(app, context);
   add_explain_command(app, context);
   add_eval_command(app, context);
+  add_help_command(app, context);
 }
 
 }  // namespace attn::app

@@ -34,5 +34,6 @@ void add_classify_command(CLI::App& app, Context& context);
 void add_info_command(CLI::App& app, Context& context);
 void add_explain_command(CLI::App& app, Context& context);
 void add_eval_command(CLI::App& app, Context& context);
+void add_help_command(CLI::App& app, Context& context);
 
 }  // namespace attn::app

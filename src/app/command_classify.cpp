@@ -22,7 +22,8 @@ struct ClassifyOptions {
   std::vector<std::string> texts;
   std::vector<std::string> input_files;
   OutputFormat format = OutputFormat::Text;
-  size_t top_k = 0;  // 0: every label
+  RecordLayout layout;  // --top-k, --threshold
+  TableOptions table;   // --input-format and its columns
   std::string attention_file;
   DumpOptions dump;
   LongTextOptions long_text;
@@ -38,8 +39,10 @@ constexpr const char* kClassifyExamples =
     "  printf 'great\\nawful\\n' | attn classify --format jsonl\n"
     "  attn classify --input reviews.txt --format tsv --output results.tsv\n"
     "  attn classify \"not bad at all\" --attention attention.json\n"
-    "  attn classify -i reviews.txt --attention att.json --layers 1 --head-aggregate mean --rollout --precision 3\n"
+    "  attn classify -i reviews.txt --attention att.json --layers 0 --head-aggregate mean --rollout --precision 3\n"
     "  attn classify -i long-reviews.txt --long-text window --stride 16 --window-combine mean -f jsonl\n"
+    "  attn classify -i dev.tsv --input-format tsv --header --text-column sentence --keep label -f jsonl\n"
+    "  attn classify -i posts.jsonl --input-format jsonl --id-column id --threshold 0.9 -f tsv\n"
     "\n"
     "Each input line gives one output record, in input order; an empty or invalid line gets an error record\n"
     "(and the exit code 5) instead of being skipped. Inputs longer than the model's maximum length keep their\n"
@@ -65,6 +68,7 @@ int run_classify(const Context& context, const CLI::App& command, const Classify
   const Model& model = load_model(context);
   validate_dump_options(o.dump, model.config());
   check_long_text_options(command, o.long_text, model.config());
+  check_table_options(command, o.table);
   std::vector<InputSource> sources = input_sources(o);
   bool interactive = false;
   for (const auto& s : sources) {
@@ -74,15 +78,19 @@ int run_classify(const Context& context, const CLI::App& command, const Classify
       break;
     }
   }
-  const bool records_to_terminal = o.output_file.empty() && isatty(STDOUT_FILENO);
+  const bool records_to_stdout = o.output_file.empty() || names_stdout(o.output_file);
+  if (records_to_stdout && names_stdout(o.attention_file)) {
+    throw CLI::ValidationError("--attention", "- writes the dump to stdout, where the records go too; give -o FILE");
+  }
+  const bool records_to_terminal = records_to_stdout && isatty(STDOUT_FILENO);
   const bool show_progress = progress_wanted(o.progress, interactive, records_to_terminal);
   const size_t total_bytes = show_progress ? total_input_bytes(sources) : 0;
-  InputReader reader(std::move(sources));
+  InputReader reader(std::move(sources), o.table);
 
   std::unique_ptr<AtomicFile> output_file;
   OutputSink stdout_sink(STDOUT_FILENO, "stdout");
   OutputSink* sink = &stdout_sink;
-  if (!o.output_file.empty()) {
+  if (!records_to_stdout) {
     output_file = std::make_unique<AtomicFile>(o.output_file);
     sink = &output_file->sink();
   }
@@ -90,13 +98,16 @@ int run_classify(const Context& context, const CLI::App& command, const Classify
   if (!o.attention_file.empty()) {
     DumpOptions dump_options = o.dump;
     dump_options.long_text = o.long_text.policy;
-    dump = std::make_unique<AttentionDump>(o.attention_file, model, dump_options);
+    dump = std::make_unique<AttentionDump>(output_path(o.attention_file), model, dump_options);
   }
 
-  RecordWriter writer(*sink, o.format, model, o.top_k);
+  RecordLayout layout = o.layout;
+  layout.id = !o.table.id.empty();
+  layout.kept = o.table.kept;
+  RecordWriter writer(*sink, o.format, model, layout);
+  writer.flush();  // the TSV header or the JSON array's "[" now: a coprocess may read it before its first line
   PipelineOptions pipeline;
-  // Someone typing at a terminal wants each answer as soon as the line is entered.
-  pipeline.batch_size = interactive ? 1 : o.batch_size;
+  pipeline.batch_size = o.batch_size;
   pipeline.threads = o.threads;
   pipeline.long_text = o.long_text;
   std::unique_ptr<ProgressMeter> meter;
@@ -112,7 +123,8 @@ int run_classify(const Context& context, const CLI::App& command, const Classify
   if (dump) dump->commit();
   spdlog::info("{} inputs, {} errors", result.inputs, result.errors);
   if (reader.had_io_error()) return kExitIo;
-  return result.errors > 0 ? kExitInputErrors : kExitOk;
+  if (result.errors > 0) return kExitInputErrors;
+  return result.below_threshold > 0 ? kExitBelowThreshold : kExitOk;
 }
 
 }  // namespace
@@ -120,7 +132,12 @@ int run_classify(const Context& context, const CLI::App& command, const Classify
 void add_classify_command(CLI::App& app, Context& context) {
   auto o = std::make_shared<ClassifyOptions>();
   auto* classify = app.add_subcommand("classify", "Classify texts given as arguments, in files, or on stdin");
-  classify->add_option("texts", o->texts, "Texts to classify; none, or -, reads one text per line from stdin");
+  // Each text taken word for word: with extra arguments allowed, CLI11 splits a word in brackets ("[good,fun]")
+  // into several. A positional that expects "any number" and keeps them all takes every text without that.
+  classify->add_option("texts", o->texts, "Texts to classify; none, or -, reads one text per line from stdin")
+      ->expected(CLI::detail::expected_max_vector_size, CLI::detail::expected_max_vector_size)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   classify->add_option("-i,--input", o->input_files, "Read one text per line from FILE (repeatable; - for stdin)")
       ->type_name("FILE");
   classify
@@ -128,12 +145,18 @@ void add_classify_command(CLI::App& app, Context& context) {
           "-f,--format", [o](const std::string& name) { o->format = output_format_named(name); }, "Output format")
       ->check(CLI::IsMember(output_format_names()))
       ->default_str("text");
-  classify->add_option("-k,--top-k", o->top_k, "Show the K most likely labels (default: all)")
+  classify->add_option("-k,--top-k", o->layout.top_k, "Show the K most likely labels (default: all)")
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));
+  classify
+      ->add_option("--threshold", o->layout.threshold,
+                   "Name a label only when its probability reaches P; below it the record says that no label "
+                   "did (label null in JSON, empty in TSV, (none) in text) and the exit code is 6")
+      ->check(CLI::Range(0.0, 1.0))
+      ->type_name("P");
   auto* attention = classify
       ->add_option("--attention", o->attention_file,
                    "Write every input's tokens, prediction and attention weights [layer][head][query][key] "
-                   "to FILE as JSON (written whole or not at all)")
+                   "to FILE as JSON (written whole or not at all; - is stdout, with -o FILE)")
       ->type_name("FILE");
   auto* layers = classify
                      ->add_option("--layers", o->dump.layers,
@@ -162,6 +185,7 @@ void add_classify_command(CLI::App& app, Context& context) {
                         ->check(CLI::Range(0, 9))
                         ->type_name("N");
   for (auto* option : {layers, heads, aggregate, rollout, precision}) option->needs(attention);
+  add_table_options(*classify, o->table, true);
   add_long_text_options(*classify, o->long_text);
   add_choice(*classify, "--progress", o->progress,
              {{"auto", ProgressMode::Auto}, {"always", ProgressMode::Always}, {"never", ProgressMode::Never}},
@@ -169,7 +193,7 @@ void add_classify_command(CLI::App& app, Context& context) {
              "input is not typed), always or never",
              "WHEN");
   classify
-      ->add_option("-o,--output", o->output_file, "Write the records to FILE instead of stdout (whole or not at all)")
+      ->add_option("-o,--output", o->output_file, "Write the records to FILE instead of stdout (whole or not at all; - is stdout)")
       ->type_name("FILE");
   classify->add_option("--batch-size", o->batch_size, "Inputs classified together")
       ->check(CLI::Range(size_t{1}, size_t{65536}))

@@ -32,7 +32,8 @@ const std::map<std::string, DataFormat> kDataFormats = {{"text-tab-label", DataF
 struct EvalOptions {
   std::vector<std::string> input_files;
   DataFormat data_format = DataFormat::TextTabLabel;
-  bool header = false;
+  TableOptions table;        // lines (laid out by data_format), or the rows of tsv, csv, jsonl
+  std::string label_column;  // with a structured --input-format: the label's column or field
   std::map<std::string, std::string> label_map;  // data set label -> model label
   OutputFormat format = OutputFormat::Text;
   LongTextOptions long_text;  // as classify's: eval scores what classify answers with the same options
@@ -127,7 +128,12 @@ int run_eval(const CLI::App& command, const Context& context, const EvalOptions&
     sources.push_back(file == "-" ? InputSource{InputSource::Kind::Stdin, "-"} : InputSource{InputSource::Kind::File, file});
   }
   if (sources.empty()) sources.push_back({InputSource::Kind::Stdin, "-"});
-  InputReader reader(std::move(sources));
+  TableOptions table = o.table;
+  if (table.format != InputFormat::Lines) {  // the label travels as a kept column
+    table.kept = {!o.label_column.empty() ? o.label_column : table.format == InputFormat::Jsonl ? "label" : "2"};
+  }
+  check_table_options(command, table);
+  InputReader reader(std::move(sources), table);
 
   ConfusionMatrix matrix(model.config().num_labels);
   size_t skipped = 0;
@@ -152,9 +158,13 @@ int run_eval(const CLI::App& command, const Context& context, const EvalOptions&
       bad_line(in, in.error);
       continue;
     }
-    if (o.header && in.line == 1) continue;
+    std::optional<LabelledLine> parsed;
     std::string error;
-    const auto parsed = split_line(in.text, o.data_format, error);
+    if (table.format != InputFormat::Lines) {
+      parsed = LabelledLine{in.text, in.kept.front()};
+    } else {
+      parsed = split_line(in.text, o.data_format, error);
+    }
     if (!parsed) {
       bad_line(in, error);
       continue;
@@ -197,7 +207,11 @@ void add_eval_command(CLI::App& app, Context& context) {
           "(Kim's SST-2 files)")
       ->check(CLI::IsMember({"text-tab-label", "label-tab-text", "label-space-text"}))
       ->default_str("text-tab-label");
-  eval->add_flag("--header", o->header, "Skip the first line of each input (a column header)");
+  add_table_options(*eval, o->table, false);
+  eval->add_option("--label-column", o->label_column,
+                   "With --input-format tsv, csv or jsonl: the column or field of the label (default: the second "
+                   "column, or the field label)")
+      ->type_name("COL");
   eval->add_option_function<std::vector<std::string>>(
           "--label-map",
           [o](const std::vector<std::string>& pairs) {
@@ -221,6 +235,8 @@ void add_eval_command(CLI::App& app, Context& context) {
       "Examples:\n"
       "  attn eval -i ../shared/data/sst2/kim2014/stsa.binary.test --data-format label-space-text\n"
       "  attn eval -i ../shared/data/sst2/glue/dev.tsv --header --format json\n"
+      "  attn eval -i ../shared/data/sst2/glue/dev.tsv --input-format tsv --header --text-column sentence "
+      "--label-column label\n"
       "  attn -m models/sms-spam.json eval -i SMSSpamCollection --data-format label-tab-text\n"
       "  attn -m reviews.json eval -i reviews-test.tsv --data-format label-tab-text --long-text window\n\n"
       "Lines that cannot be used (no separator, an unknown label, no tokens) are counted, the first ten shown\n"

@@ -85,14 +85,17 @@ int run_explain(const Context& context, const CLI::App& command, const ExplainOp
   }
 
   // The label line is the text record of `attn classify`, long-text note included.
-  const InputText input{"arg", 1, text, ""};
+  InputText input;
+  input.source = "arg";
+  input.line = 1;
+  input.text = text;
   Record record;
   record.input = &input;
   record.encoding = &encoding.encoding;
   record.prediction = &prediction;
   record.long_text = &encoding;
   OutputSink out(STDOUT_FILENO, "stdout");
-  const RecordWriter writer(out, OutputFormat::Text, model, 0);
+  const RecordWriter writer(out, OutputFormat::Text, model, RecordLayout{});
   const std::string label_line = writer.format(record);
 
   if (!o.html_file.empty()) {
@@ -109,10 +112,11 @@ int run_explain(const Context& context, const CLI::App& command, const ExplainOp
     for (size_t w = 0; w < maps.size(); ++w) {
       report.windows.push_back({encoding.windowed() ? encoding.window_starts[w] : 0, &maps[w]});
     }
-    AtomicFile file(o.html_file);
+    AtomicFile file(output_path(o.html_file));
     file.sink().append(render_html_report(report));
     file.commit();
     spdlog::info("wrote {}", o.html_file);
+    if (names_stdout(o.html_file)) return kExitOk;  // the report is the output
   }
 
   const std::vector<std::string>& tokens = encoding.encoding.tokens;
@@ -137,7 +141,7 @@ void add_explain_command(CLI::App& app, Context& context) {
   explain
       ->add_option("--html", o->html_file,
                    "Also write a self-contained HTML report to FILE: prediction, shaded tokens, a heatmap per layer "
-                   "and head (written whole or not at all)")
+                   "and head (written whole or not at all; - writes only the report, to stdout)")
       ->type_name("FILE");
   add_color_option(*explain, o->color);
   add_long_text_options(*explain, o->long_text);

@@ -1,6 +1,7 @@
 // attn info: the model summary, for people (text) or scripts (json).
 #include <unistd.h>
 
+#include <fstream>
 #include <memory>
 
 #include <nlohmann/json.hpp>
@@ -8,9 +9,22 @@
 #include "cli.h"
 #include "exit_codes.h"
 #include "file_io.h"
+#include "model_path.h"
 
 namespace attn::app {
 namespace {
+
+// The model file's "metadata" object (how it was made: command, data, figures), or null when the file has none or
+// is not JSON. The loader does not keep it; it is read here again, skipping the weights and the vocabulary.
+nlohmann::ordered_json read_metadata(const std::string& path) {
+  std::ifstream in(path);
+  const auto skip_bulk = [](int depth, nlohmann::ordered_json::parse_event_t event, nlohmann::ordered_json& parsed) {
+    return !(depth == 1 && event == nlohmann::ordered_json::parse_event_t::key && parsed != "metadata");
+  };
+  const auto root = nlohmann::ordered_json::parse(in, skip_bulk, false);
+  if (!root.is_object() || !root.contains("metadata")) return nullptr;
+  return root["metadata"];
+}
 
 int run_info(const Context& context, OutputFormat format) {
   const Model& model = load_model(context);
@@ -33,13 +47,19 @@ int run_info(const Context& context, OutputFormat format) {
       {"causal", c.causal},
       {"pooling", to_string(c.pooling)},
       {"labels", model.labels()},
+      {"metadata", read_metadata(resolve_model_path(context.model, context.argv0))},
   };
   std::string text;
   if (format == OutputFormat::Text) {
-    for (const auto& [key, value] : info.items()) {
+    const auto add_line = [&text](const std::string& key, const nlohmann::ordered_json& value) {
       text += key + std::string(key.size() < 20 ? 20 - key.size() : 1, ' ') +
               (value.is_string() ? value.get<std::string>() : value.dump()) + "\n";
+    };
+    for (const auto& [key, value] : info.items()) {
+      if (key != "metadata") add_line(key, value);
     }
+    // One line per metadata entry, below the dimensions, as metadata.KEY.
+    for (const auto& [key, value] : info["metadata"].items()) add_line("metadata." + key, value);
   } else {
     text = info.dump(2) + "\n";
   }
@@ -53,7 +73,8 @@ int run_info(const Context& context, OutputFormat format) {
 
 void add_info_command(CLI::App& app, Context& context) {
   auto format = std::make_shared<OutputFormat>(OutputFormat::Text);
-  auto* info = app.add_subcommand("info", "Print the model's format version, dimensions, parameters and labels");
+  auto* info =
+      app.add_subcommand("info", "Print the model's format version, dimensions, parameters, labels and metadata");
   info->add_option_function<std::string>(
           "-f,--format", [format](const std::string& name) { *format = output_format_named(name); }, "Output format")
       ->check(CLI::IsMember({"text", "json"}))

@@ -44,6 +44,60 @@ void check_long_text_options(const CLI::App& command, const LongTextOptions& opt
   }
 }
 
+void add_table_options(CLI::App& command, TableOptions& options, bool keep) {
+  std::vector<std::pair<std::string, InputFormat>> formats(kInputFormats.begin(), kInputFormats.end());
+  add_choice(command, "--input-format", options.format, formats,
+             "How files and stdin hold the texts: lines (one text per line), tsv, csv (RFC 4180: quotes, newlines "
+             "in quotes) or jsonl (one JSON object per line)",
+             "FORMAT");
+  command.add_flag("--header", options.header,
+                   "The first line of each input names the columns (tsv, csv; with lines: it is skipped)");
+  command
+      .add_option("--text-column", options.text,
+                  "The column (a --header name, or a number from 1) or jsonl field that holds the text (default: "
+                  "the column named text, else the first; the field text)")
+      ->type_name("COL");
+  command
+      .add_option("--id-column", options.id,
+                  "A column or field carried into every record as its id (tsv, csv, jsonl)")
+      ->type_name("COL");
+  if (keep) {
+    command
+        .add_option("--keep", options.kept,
+                    "Columns or fields passed through into every record, e.g. --keep date,author (tsv, csv, jsonl)")
+        ->delimiter(',')
+        ->type_name("COLS")
+        ->allow_extra_args(false);
+  }
+}
+
+void check_table_options(const CLI::App& command, const TableOptions& options) {
+  const std::vector<std::string> columns = {"--text-column", "--id-column", "--keep", "--label-column"};
+  if (options.format == InputFormat::Lines) {
+    for (const auto& name : columns) {
+      if (command.get_option_no_throw(name) != nullptr && command.count(name) > 0) {
+        throw CLI::ValidationError(name, "needs --input-format tsv, csv or jsonl");
+      }
+    }
+    return;
+  }
+  if (options.format == InputFormat::Jsonl || options.header) return;
+  std::vector<std::string> named = {options.text, options.id};
+  named.insert(named.end(), options.kept.begin(), options.kept.end());
+  for (const auto& column : named) {
+    if (!column.empty() && column.find_first_not_of("0123456789") != std::string::npos) {
+      throw CLI::ValidationError("column " + column, "a column is named only with --header (else by number from 1)");
+    }
+    if (column == "0") throw CLI::ValidationError("column 0", "columns are numbered from 1");
+  }
+}
+
+bool names_stdout(const std::string& output_option) { return output_option == "-"; }
+
+std::string output_path(const std::string& output_option) {
+  return names_stdout(output_option) ? "/dev/stdout" : output_option;
+}
+
 void add_color_option(CLI::App& command, ColorMode& mode) {
   add_choice(command, "--color", mode,
              {{"auto", ColorMode::Auto}, {"always", ColorMode::Always}, {"never", ColorMode::Never}},

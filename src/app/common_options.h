@@ -8,6 +8,7 @@
 
 #include "attn/long_text.h"
 #include "attn/model.h"
+#include "table_input.h"
 
 namespace attn::app {
 
@@ -41,6 +42,17 @@ void add_long_text_options(CLI::App& command, LongTextOptions& options);
 // After the model is loaded: --stride and --window-combine need --long-text window, and the stride at most
 // max_length. Throws CLI::ValidationError naming the option.
 void check_long_text_options(const CLI::App& command, const LongTextOptions& options, const ModelConfig& config);
+
+// "-" in an output option (-o, --attention, --html) means stdout, as it means stdin in an input option.
+bool names_stdout(const std::string& output_option);
+// The path to write an output option to: /dev/stdout for "-" (written in place, as a redirection would be).
+std::string output_path(const std::string& output_option);
+
+// --input-format, --header, --text-column, --id-column (and with `keep`, --keep): how files and stdin are read.
+void add_table_options(CLI::App& command, TableOptions& options, bool keep);
+// The column options need a structured --input-format, and without --header name columns by number. Throws
+// CLI::ValidationError naming the option.
+void check_table_options(const CLI::App& command, const TableOptions& options);
 
 enum class ColorMode { Auto, Always, Never };
 void add_color_option(CLI::App& command, ColorMode& mode);

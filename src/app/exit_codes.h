@@ -9,6 +9,7 @@ constexpr int kExitUsage = 2;         // bad command line
 constexpr int kExitModel = 3;         // the model could not be found, read or checked
 constexpr int kExitIo = 4;            // an input could not be read or an output could not be written
 constexpr int kExitInputErrors = 5;   // finished, but one or more inputs got an error record
+constexpr int kExitBelowThreshold = 6;  // finished, but for one or more inputs no label reached --threshold
 constexpr int kExitInterrupted = 130;  // stopped by SIGINT or SIGTERM
 constexpr int kExitBrokenPipe = 141;   // stdout was closed by its reader; exits without a message
 
@@ -20,6 +21,7 @@ constexpr const char* kExitCodesHelp =
     "  3    the model could not be found, read or checked\n"
     "  4    an input could not be read or an output could not be written\n"
     "  5    finished, but one or more inputs got an error record\n"
+    "  6    finished, but for one or more inputs no label reached --threshold (4 and 5 take precedence)\n"
     "  130  interrupted (SIGINT or SIGTERM); output files are left as they were\n"
     "  141  stdout was closed by its reader (as in `attn classify ... | head -1`)";
 

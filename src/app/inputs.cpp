@@ -9,19 +9,36 @@
 
 namespace attn::app {
 
-InputReader::InputReader(std::vector<InputSource> sources) : sources_(std::move(sources)) {}
+InputReader::InputReader(std::vector<InputSource> sources, TableOptions table)
+    : sources_(std::move(sources)), table_(std::move(table)) {}
+
+namespace {
+
+// A text (error empty) or the error record that stands for one.
+InputText input_record(std::string source, size_t line, std::string text, std::string error) {
+  InputText out;
+  out.source = std::move(source);
+  out.line = line;
+  out.text = std::move(text);
+  out.error = std::move(error);
+  return out;
+}
+
+}  // namespace
 
 bool InputReader::open_next_source(InputText& out) {
   const InputSource& source = sources_[next_source_++];
   if (source.kind == InputSource::Kind::Argument) {
     bytes_read_ += source.name.size() + 1;
-    out = InputText{"arg", ++argument_count_, source.name, ""};
+    out = input_record("arg", ++argument_count_, source.name, "");
     return true;
   }
   line_ = 0;
+  rows_.reset();
   if (source.kind == InputSource::Kind::Stdin) {
     lines_ = std::make_unique<LineReader>(STDIN_FILENO, "-", false);
     stream_name_ = "-";
+    if (table_.format != InputFormat::Lines) rows_ = std::make_unique<RowReader>(table_, stream_name_);
     return false;
   }
   std::string problem;
@@ -35,11 +52,12 @@ bool InputReader::open_next_source(InputText& out) {
   }
   if (!problem.empty()) {
     had_io_error_ = true;
-    out = InputText{source.name, 0, "", source.name + ": " + problem};
+    out = input_record(source.name, 0, "", source.name + ": " + problem);
     return true;
   }
   lines_ = std::make_unique<LineReader>(fd, source.name, true);
   stream_name_ = source.name;
+  if (table_.format != InputFormat::Lines) rows_ = std::make_unique<RowReader>(table_, stream_name_);
   return false;
 }
 
@@ -56,12 +74,27 @@ bool InputReader::next(InputText& out) {
         // A source that fails mid-way gets one error record; reading goes on with the next source.
         had_io_error_ = true;
         lines_.reset();
-        out = InputText{stream_name_, line_ + 1, "", e.what()};
+        out = input_record(stream_name_, line_ + 1, "", e.what());
+        return true;
+      }
+      if (got && rows_) {
+        bytes_read_ += text.size() + 1;
+        const size_t first_line = ++line_;
+        // A quoted CSV field may go on over the next lines; they belong to this row.
+        const RowReader::NextLine next_line = [this](std::string& more) {
+          if (!lines_->next(more)) return false;
+          bytes_read_ += more.size() + 1;
+          ++line_;
+          return true;
+        };
+        if (!rows_->read(std::move(text), first_line, next_line, out)) continue;  // the header
+        if (rows_->failed()) lines_.reset();
         return true;
       }
       if (got) {
         bytes_read_ += text.size() + 1;
-        out = InputText{stream_name_, ++line_, std::move(text), ""};
+        if (++line_ == 1 && table_.header) continue;  // a header above one text per line
+        out = input_record(stream_name_, line_, std::move(text), "");
         return true;
       }
       lines_.reset();

@@ -1,11 +1,14 @@
 #pragma once
-// Where input texts come from: command-line arguments, files and stdin, one text per line, streamed in order.
+// Where input texts come from: command-line arguments, files and stdin, one text per line or per row of structured
+// input (table_input.h), streamed in order.
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "file_io.h"
+#include "table_input.h"
 
 namespace attn::app {
 
@@ -14,6 +17,8 @@ struct InputText {
   size_t line = 0;     // 1-based line (or argument) number within the source; 0 for a source-level error
   std::string text;
   std::string error;   // non-empty when this record stands for something that could not be read
+  std::string id;      // the caller's id, from the id column or field of structured input ("" without one)
+  std::vector<std::string> kept;  // the values of the columns or fields passed through, in --keep order
 };
 
 // One input source, read lazily: an argument list, stdin, or a file.
@@ -24,13 +29,15 @@ struct InputSource {
 
 class InputReader {
  public:
-  explicit InputReader(std::vector<InputSource> sources);
+  // Files and stdin are read as `table` says (lines by default); arguments are always texts.
+  explicit InputReader(std::vector<InputSource> sources, TableOptions table = {});
   // Fills `out` with the next input, in order; false when every source is exhausted. A source that cannot be
   // opened or read yields one record with `error` set, and reading goes on with the next source.
   bool next(InputText& out);
   // True if any source could not be opened or read.
   bool had_io_error() const { return had_io_error_; }
-  // Bytes of text read so far, each line counted with its newline (for a progress meter).
+  // Bytes of text read so far, each line counted with its newline (for a progress meter; safe to call while
+  // another thread reads).
   size_t bytes_read() const { return bytes_read_; }
 
  private:
@@ -39,11 +46,13 @@ class InputReader {
   std::vector<InputSource> sources_;
   size_t next_source_ = 0;
   size_t argument_count_ = 0;
+  TableOptions table_;
   std::unique_ptr<LineReader> lines_;
+  std::unique_ptr<RowReader> rows_;  // with structured input
   std::string stream_name_;
   size_t line_ = 0;
   bool had_io_error_ = false;
-  size_t bytes_read_ = 0;
+  std::atomic<size_t> bytes_read_{0};
 };
 
 }  // namespace attn::app

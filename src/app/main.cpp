@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "exit_codes.h"
 #include "file_io.h"
+#include "suggest.h"
 
 int main(int argc, char** argv) {
   using namespace attn::app;
@@ -23,7 +24,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
+    // A mistyped subcommand or option: the nearest known one first, then what the parser says.
+    const std::string guess = did_you_mean(app);
+    std::fputs(guess.c_str(), stderr);
+    if (guess.empty()) app.exit(e);
     return kExitUsage;
   } catch (const Interrupted&) {
     std::fprintf(stderr, "attn: interrupted\n");

@@ -13,6 +13,13 @@
 
 namespace attn::app {
 
+namespace {
+
+// What the text format shows in place of a label when none reached --threshold.
+constexpr const char* kNoLabel = "(none)";
+
+}  // namespace
+
 const std::vector<std::pair<std::string, OutputFormat>> kOutputFormats = {
     {"text", OutputFormat::Text}, {"json", OutputFormat::Json}, {"jsonl", OutputFormat::Jsonl}, {"tsv", OutputFormat::Tsv}};
 
@@ -29,11 +36,29 @@ OutputFormat output_format_named(const std::string& name) {
   throw std::invalid_argument("unknown output format " + name);
 }
 
-void append_record_json(std::string& out, const Record& record, const Model& model, size_t top_k) {
+bool below_threshold(const Prediction& prediction, const RecordLayout& layout) {
+  return static_cast<double>(prediction.probabilities[prediction.label]) < layout.threshold;
+}
+
+void append_record_json(std::string& out, const Record& record, const Model& model, const RecordLayout& layout) {
   out += "{\"source\":";
   append_json_string(out, record.input->source);
   out += ",\"line\":";
   append_json_uint(out, record.input->line);
+  if (layout.id) {
+    out += ",\"id\":";
+    append_json_string(out, record.input->id);
+  }
+  if (!layout.kept.empty()) {
+    out += ",\"kept\":{";
+    for (size_t i = 0; i < layout.kept.size(); ++i) {
+      if (i > 0) out += ',';
+      append_json_string(out, layout.kept[i]);
+      out += ':';
+      append_json_string(out, i < record.input->kept.size() ? record.input->kept[i] : std::string());
+    }
+    out += '}';
+  }
   if (record.prediction == nullptr) {
     out += ",\"error\":";
     append_json_string(out, record.error);
@@ -41,13 +66,15 @@ void append_record_json(std::string& out, const Record& record, const Model& mod
     return;
   }
   const Prediction& p = *record.prediction;
+  const bool unsure = below_threshold(p, layout);
   out += ",\"label\":";
-  append_json_string(out, model.labels()[p.label]);
+  if (unsure) out += "null";
+  else append_json_string(out, model.labels()[p.label]);
   out += ",\"probability\":";
   append_json_float(out, p.probabilities[p.label]);
   out += ",\"labels\":[";
   bool first = true;
-  for (int i : ranked_labels(p.probabilities, top_k)) {
+  for (int i : ranked_labels(p.probabilities, layout.top_k)) {
     out += first ? "{\"label\":" : ",{\"label\":";
     append_json_string(out, model.labels()[i]);
     out += ",\"probability\":";
@@ -58,6 +85,7 @@ void append_record_json(std::string& out, const Record& record, const Model& mod
   out += "],\"tokens\":";
   append_json_uint(out, record.encoding->ids.size());
   out += record.encoding->truncated() ? ",\"truncated\":true" : ",\"truncated\":false";
+  if (unsure) out += ",\"below_threshold\":true";
   if (record.encoding->truncated()) {
     out += ",\"tokens_before_truncation\":";
     append_json_uint(out, record.encoding->num_tokens_before_truncation);
@@ -71,21 +99,10 @@ void append_record_json(std::string& out, const Record& record, const Model& mod
   out += '}';
 }
 
-RecordWriter::RecordWriter(OutputSink& sink, OutputFormat format, const Model& model, size_t top_k)
-    : sink_(sink), format_(format), model_(model), top_k_(top_k) {
-  if (format_ == OutputFormat::Tsv) {
-    std::string header = "source\tline\tlabel\tprobability";
-    for (const auto& label : model_.labels()) header += "\tp_" + label;
-    header += "\ttruncated\terror\n";
-    sink_.append(header);
-  } else if (format_ == OutputFormat::Json) {
-    sink_.append("[");
-  }
-}
-
 namespace {
 
-// Tabs and newlines inside a TSV field would break the row; messages never need them.
+// Tabs and newlines inside a TSV field would break the row; messages never need them, and a
+// passed-through text field loses them.
 std::string tsv_field(std::string value) {
   std::replace(value.begin(), value.end(), '\t', ' ');
   std::replace(value.begin(), value.end(), '\n', ' ');
@@ -93,6 +110,21 @@ std::string tsv_field(std::string value) {
 }
 
 }  // namespace
+
+RecordWriter::RecordWriter(OutputSink& sink, OutputFormat format, const Model& model, RecordLayout layout)
+    : sink_(sink), format_(format), model_(model), layout_(std::move(layout)) {
+  if (format_ == OutputFormat::Tsv) {
+    std::string header = "source\tline";
+    if (layout_.id) header += "\tid";
+    for (const auto& name : layout_.kept) header += "\t" + tsv_field(name);
+    header += "\tlabel\tprobability";
+    for (const auto& label : model_.labels()) header += "\tp_" + label;
+    header += "\ttruncated\terror\n";
+    sink_.append(header);
+  } else if (format_ == OutputFormat::Json) {
+    sink_.append("[");
+  }
+}
 
 std::string long_text_note(const Encoding& encoding, const LongTextEncoding* long_text) {
   if (!encoding.truncated() && (long_text == nullptr || !long_text->applied)) return "";
@@ -117,21 +149,26 @@ std::string RecordWriter::format(const Record& record) const {
   std::string out;
   switch (format_) {
     case OutputFormat::Jsonl:
-      append_record_json(out, record, model_, top_k_);
+      append_record_json(out, record, model_, layout_);
       out += '\n';
       break;
     case OutputFormat::Json:
-      append_record_json(out, record, model_, top_k_);
+      append_record_json(out, record, model_, layout_);
       break;
     case OutputFormat::Tsv: {
-      // source, line, label, probability, one p_<label> per label, truncated, error
+      // source, line[, id][, kept...], label (empty below the threshold), probability, one p_<label> per label,
+      // truncated, error
       std::vector<std::string> fields = {tsv_field(record.input->source), std::to_string(record.input->line)};
+      if (layout_.id) fields.push_back(tsv_field(record.input->id));
+      for (size_t i = 0; i < layout_.kept.size(); ++i) {
+        fields.push_back(i < record.input->kept.size() ? tsv_field(record.input->kept[i]) : std::string());
+      }
       if (record.prediction == nullptr) {
         fields.resize(fields.size() + 3 + model_.labels().size());
         fields.push_back(tsv_field(record.error));
       } else {
         const Prediction& p = *record.prediction;
-        fields.push_back(model_.labels()[p.label]);
+        fields.push_back(below_threshold(p, layout_) ? std::string() : model_.labels()[p.label]);
         fields.push_back(format_fixed(p.probabilities[p.label], 6));
         for (float prob : p.probabilities) fields.push_back(format_fixed(prob, 6));
         fields.push_back(record.encoding->truncated() ? "true" : "false");
@@ -146,11 +183,16 @@ std::string RecordWriter::format(const Record& record) const {
         out = "error: " + record.error + "\n";
       } else {
         const Prediction& p = *record.prediction;
-        for (int i : ranked_labels(p.probabilities, top_k_)) {
+        if (below_threshold(p, layout_)) out = kNoLabel;
+        for (int i : ranked_labels(p.probabilities, layout_.top_k)) {
           out += (out.empty() ? "" : "  ") + model_.labels()[i] + " " + format_fixed(p.probabilities[i], 4);
         }
-        const std::string note = long_text_note(*record.encoding, record.long_text);
+        std::string note = long_text_note(*record.encoding, record.long_text);
+        if (below_threshold(p, layout_)) {
+          note += (note.empty() ? "no label reached " : "; no label reached ") + format_fixed(layout_.threshold, 4);
+        }
         if (!note.empty()) out += "  (" + note + ")";
+        if (layout_.id) out = record.input->id + "  " + out;
         out += "\n";
       }
       break;

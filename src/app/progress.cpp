@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <initializer_list>
 
 namespace attn::app {
 namespace {
@@ -31,6 +32,16 @@ std::string count(double value) {
   else if (value >= 1e4) std::snprintf(buffer, sizeof buffer, "%.1fk", value / 1e3);
   else std::snprintf(buffer, sizeof buffer, "%.0f", value);
   return buffer;
+}
+
+// The first of the lines, from the fullest to the barest, that fits in `columns` (a line as wide as the terminal
+// would wrap and scroll at every redraw), else the barest cut to fit.
+std::string fit(std::initializer_list<std::string> lines, int columns) {
+  const size_t width = static_cast<size_t>(std::max(columns, 1));
+  for (const auto& line : lines) {
+    if (line.size() <= width) return line;
+  }
+  return (lines.end() - 1)->substr(0, width);
 }
 
 int terminal_columns(int fd) {
@@ -96,8 +107,12 @@ std::string ProgressMeter::render(size_t inputs_done, size_t bytes_done, size_t 
   const double rate = seconds > 0.0 ? static_cast<double>(inputs_done) / seconds : 0.0;
   const std::string done = count(static_cast<double>(inputs_done)) + (inputs_done == 1 ? " line" : " lines");
   const std::string speed = count(rate) + " lines/s";
-  if (final_line) return done + " in " + duration(seconds) + ", " + speed;
-  if (total_bytes == 0) return done + "  " + speed + "  " + duration(seconds) + " elapsed";
+  if (final_line) return fit({done + " in " + duration(seconds) + ", " + speed, done + " " + speed}, columns);
+  if (total_bytes == 0) {
+    return fit({done + "  " + speed + "  " + duration(seconds) + " elapsed", done + "  " + speed + "  " + duration(seconds),
+                done + "  " + speed},
+               columns);
+  }
 
   const double fraction = std::min(1.0, static_cast<double>(bytes_done) / static_cast<double>(total_bytes));
   char percent[8];
@@ -106,7 +121,7 @@ std::string ProgressMeter::render(size_t inputs_done, size_t bytes_done, size_t 
   const std::string left = std::string(percent) + " ";
   const std::string right = "  " + done + "  " + speed + "  " + eta;
   const int bar_width = std::min(40, columns - static_cast<int>(left.size() + right.size()) - 2);
-  if (bar_width < 10) return left + right.substr(2);
+  if (bar_width < 10) return fit({left + right.substr(2), left + done + "  " + eta, left + eta}, columns);
   const int filled = static_cast<int>(fraction * bar_width);
   std::string bar = "[" + std::string(static_cast<size_t>(filled), '=');
   if (filled < bar_width) bar += '>' + std::string(static_cast<size_t>(bar_width - filled - 1), ' ');
