@@ -117,6 +117,17 @@ def attn_cmd(bins, model, *rest, no_cache=False):
     return [bins['attn'], '--model', model] + (['--no-cache'] if no_cache else []) + ['classify', *rest]
 
 
+def attn_kernels(bins, model, env):
+    """The instruction set of attn's product and attention kernels on this machine, as `attn info` reports them
+    (ATTN_ISA, when set, caps them)."""
+    out = subprocess.run([bins['attn'], '--model', model, 'info', '--format', 'json'], capture_output=True,
+                         text=True, check=True, env=env).stdout
+    info = json.loads(out)
+    cap = os.environ.get('ATTN_ISA')
+    return (f"products {info['linear_kernel']}, attention heads {info['attention_kernel']}"
+            + (f' (ATTN_ISA={cap})' if cap else ''))
+
+
 def median_run(cmd, repeats, env, stdout=subprocess.DEVNULL):
     runs = [run_child(cmd, stdout=stdout, env=env) for _ in range(repeats)]
     return {'wall': statistics.median(r[0] for r in runs), 'cpu': statistics.median(r[1] for r in runs),
@@ -318,6 +329,7 @@ def main():
         cfg = doc['config']
         tokenizer = Tokenizer(doc['tokenizer'])
         env = dict(os.environ, ATTN_CACHE_DIR=os.path.join(tmp, 'cache'))
+        machine['attn kernels'] = attn_kernels(bins, args.model, env)
         phase = lambda what: print(f'[{time.perf_counter() - t0:6.1f} s] {what} ...', file=sys.stderr, flush=True)
         phase('making inputs')
         sets = make_inputs(args, tokenizer, cfg['max_length'], tmp)

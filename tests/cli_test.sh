@@ -190,6 +190,19 @@ assert i['format_version'] == 1 and i['d_model'] == 16 and i['num_heads'] == 2 a
 assert i['parameters'] > 0 and i['vocab_size'] > 0 and i['model'].endswith('tiny-model.json')
 "
 run_attn --model "$TINY" info; expect_code "info text" 0; expect_out "info text" "parameters"
+expect_out "info names the linear kernel's ISA" "linear_kernel"
+ATTN_ISA=portable "$ATTN" --model "$TINY" info --format json >"$WORK/out" 2>"$WORK/err"
+check "ATTN_ISA=portable: both kernels portable" py "
+import json, sys
+i = json.load(open(sys.argv[1]))
+assert i['linear_kernel'] == 'portable' and i['attention_kernel'] == 'portable', i
+"
+ATTN_ISA=avx2 "$ATTN" --model "$TINY" info --format json >"$WORK/out" 2>"$WORK/err"
+check "ATTN_ISA=avx2 caps the kernels at AVX2" py "
+import json, sys
+i = json.load(open(sys.argv[1]))
+assert i['linear_kernel'] in ('avx2', 'portable') and i['attention_kernel'] in ('avx2', 'portable'), i
+"
 
 # --- the bundled model is the default and gives sensible labels
 if [ -f "$ROOT/models/sst2-sentiment.json" ]; then

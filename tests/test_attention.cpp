@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "attn/layers.h"
+#include "isa_paths.h"
 
 namespace {
 
@@ -31,14 +32,15 @@ std::vector<float> random_vector(size_t n, std::mt19937& rng, float scale = 1.0f
   return v;
 }
 
-// use_kernel false: the projections through OpenBLAS instead of the AVX2 kernel.
-attn::AttentionWeights random_weights(int d, std::mt19937& rng, bool use_kernel = true) {
+// Packed for `isa`: its projection kernel, and its head kernel where the head width allows (Portable: OpenBLAS).
+attn::AttentionWeights random_weights(int d, std::mt19937& rng, attn::ops::Isa isa = attn::ops::kernel_isa()) {
   attn::AttentionWeights w;
   w.qkv_weight = random_vector(static_cast<size_t>(3 * d) * d, rng, 0.5f);
   w.qkv_bias = random_vector(3 * d, rng, 0.5f);
   w.output_weight = random_vector(static_cast<size_t>(d) * d, rng, 0.5f);
   w.output_bias = random_vector(d, rng, 0.5f);
-  attn::pack_weights(w, d, use_kernel);
+  w.qkv_packed = attn::ops::pack_matrix(w.qkv_weight.data(), 3 * d, d, isa);
+  w.output_packed = attn::ops::pack_matrix(w.output_weight.data(), d, d, isa);
   return w;
 }
 
@@ -151,11 +153,12 @@ TEST_CASE("attention on identity projections matches a hand computation", "[atte
 
 TEST_CASE("packed multi-head attention equals the padded, masked reference", "[attention]") {
   std::mt19937 rng(7);
-  // Head widths 8, 16 and 24 take the AVX2 head kernel (whole and half 16-wide tiles); 4 and 2 take OpenBLAS.
+  // Head widths 8, 16 and 24 take the AVX2 head kernel (whole and half 16-wide tiles), 16 and 32 the AVX-512 one
+  // (8 and 24 stay on AVX2 there); 4 and 2 take OpenBLAS.
   const int configs[][2] = {{8, 1}, {8, 2}, {12, 3}, {16, 4}, {16, 8}, {32, 2}, {48, 2}, {64, 4}};
   const attn::AttentionScore scores[] = {attn::AttentionScore::ScaledDot, attn::AttentionScore::Dot,
                                          attn::AttentionScore::Additive};
-  const bool use_kernel = GENERATE(true, false);
+  const attn::ops::Isa isa = GENERATE(from_range(isa_paths()));
   for (const attn::AttentionScore score : scores) {
     for (const bool causal : {false, true}) {
       for (const auto& dc : configs) {
@@ -163,7 +166,7 @@ TEST_CASE("packed multi-head attention equals the padded, masked reference", "[a
         attn::ModelConfig config = make_config(d, heads);
         config.attention_score = score;
         config.causal = causal;
-        attn::AttentionWeights w = random_weights(d, rng, use_kernel);
+        attn::AttentionWeights w = random_weights(d, rng, isa);
         if (score == attn::AttentionScore::Additive) w.additive_v = random_vector(d, rng);  // [heads, d_head]
         // Odd lengths, one of a single token, and one past two 8-key vectors and two 6-row tiles.
         const std::vector<int> lengths = {5, 1, 9, 3, 17};
@@ -189,7 +192,7 @@ TEST_CASE("packed multi-head attention equals the padded, masked reference", "[a
         const int max_len = 17;
         for (size_t b = 0; b < lengths.size(); ++b) {
           const int n = lengths[b];
-          INFO("kernel=" << use_kernel << " score=" << static_cast<int>(score) << " causal=" << causal << " d_model=" << d << " heads=" << heads
+          INFO("isa=" << attn::ops::isa_name(isa) << " score=" << static_cast<int>(score) << " causal=" << causal << " d_model=" << d << " heads=" << heads
                         << " input=" << b);
           for (int i = 0; i < n; ++i)
             for (int o = 0; o < d; ++o)
@@ -222,19 +225,20 @@ TEST_CASE("NaN scores give NaN attention on both paths, not weights", "[attentio
   // As PyTorch does. The NaN is put in the queries only (the query bias of head 0), so it reaches the outputs
   // only through the scores: the kernel's exp clamp once turned a NaN score into exp(-87) and a finite result.
   std::mt19937 rng(13);
-  const bool use_kernel = GENERATE(true, false);
-  const int d = 16, heads = 2;  // d_head 8: the AVX2 head kernel when use_kernel
+  const attn::ops::Isa isa = GENERATE(from_range(isa_paths()));
+  const int d = 32, heads = 2;  // d_head 16: the head kernel of every ISA
   attn::ModelConfig config = make_config(d, heads);
-  attn::AttentionWeights w = random_weights(d, rng, use_kernel);
+  attn::AttentionWeights w = random_weights(d, rng, isa);
   w.qkv_bias[0] = std::nanf("");
   attn::BatchLayout layout;
   layout.add(10);
   layout.add(4);
-  const std::vector<float> x = random_vector(static_cast<size_t>(14) * d, rng);
+  layout.add(150);  // past one key block: the streaming path
+  const std::vector<float> x = random_vector(static_cast<size_t>(164) * d, rng);
   attn::Workspace work;
   std::vector<float> out(x.size());
   attn::self_attention(w, config, x.data(), layout, work, out.data(), nullptr);
-  INFO("kernel=" << use_kernel);
+  INFO("isa=" << attn::ops::isa_name(isa));
   for (const float value : out) REQUIRE(std::isnan(value));  // head 0 is NaN, and the output projection mixes it in
 }
 
@@ -260,4 +264,96 @@ TEST_CASE("attention of one input does not depend on the rest of the batch", "[a
   std::vector<float> both_out(17 * d);
   attn::self_attention(w, config, packed.data(), both, work, both_out.data(), nullptr);
   for (int i = 0; i < 6 * d; ++i) REQUIRE(both_out[11 * d + i] == Approx(alone_out[i]).margin(kAttentionTolerance));
+}
+
+namespace {
+
+// Context of every head straight from qkv [n, 3 d] in double precision, the textbook way with the whole n x n
+// matrix: scores, causal mask, softmax, A v. [n, d].
+std::vector<double> heads_reference(const std::vector<float>& qkv, int n, int d, int heads, double scale,
+                                    bool causal) {
+  const int depth = d / heads;
+  const size_t ld = 3 * static_cast<size_t>(d);
+  std::vector<double> context(static_cast<size_t>(n) * d, 0.0), scores(static_cast<size_t>(n));
+  for (int h = 0; h < heads; ++h) {
+    for (int i = 0; i < n; ++i) {
+      const int visible = causal ? i + 1 : n;
+      double top = -1e300, z = 0.0;
+      for (int j = 0; j < visible; ++j) {
+        double s = 0.0;
+        for (int t = 0; t < depth; ++t) s += static_cast<double>(qkv[i * ld + h * depth + t]) * qkv[j * ld + d + h * depth + t];
+        scores[j] = s * scale;
+        top = std::max(top, scores[j]);
+      }
+      for (int j = 0; j < visible; ++j) z += (scores[j] = std::exp(scores[j] - top));
+      for (int j = 0; j < visible; ++j)
+        for (int t = 0; t < depth; ++t) context[i * d + h * depth + t] += scores[j] / z * qkv[j * ld + 2 * d + h * depth + t];
+    }
+  }
+  return context;
+}
+
+}  // namespace
+
+TEST_CASE("streaming attention equals the full-matrix reference at every length to 512", "[attention]") {
+  // Max abs difference of a context value (inputs in [-1, 1], so contexts too) from the double reference; the
+  // scores reach about +-8 at d_head 16 and scale 1, where float exp and the rescaling stay well inside it.
+  constexpr double kStreamingTolerance = 2e-5;
+  std::mt19937 rng(17);
+  std::vector<int> lengths;
+  for (int n = 1; n <= 80; ++n) lengths.push_back(n);  // 1 to past the first 64-key block, every tail
+  for (int n : {95, 127, 128, 129, 191, 192, 193, 255, 256, 257, 300, 383, 447, 448, 449, 511, 512}) lengths.push_back(n);
+  // {d_model, heads}: d_head 16 (every ISA's kernel) and 8 (AVX2's, also under AVX-512).
+  const int shapes[][2] = {{32, 2}, {24, 3}};
+  for (const attn::ops::Isa packed : isa_paths()) {
+    for (const auto& shape : shapes) {
+      const int d = shape[0], heads = shape[1];
+      const attn::ops::Isa isa = attn::ops::attention_isa(d / heads, packed);
+      if (isa == attn::ops::Isa::Portable) continue;
+      for (const bool causal : {false, true}) {
+        for (const float scale : {0.25f, 1.0f}) {  // 1/sqrt(16), and the unscaled dot score
+          attn::ops::AttentionScratch scratch;
+          for (const int n : lengths) {
+            const std::vector<float> qkv = random_vector(static_cast<size_t>(n) * 3 * d, rng);
+            const std::vector<double> want = heads_reference(qkv, n, d, heads, scale, causal);
+            std::vector<float> streamed(static_cast<size_t>(n) * d), full(streamed.size()),
+                weights(static_cast<size_t>(heads) * n * n);
+            attn::ops::attention_heads_streaming(qkv.data(), n, d, heads, scale, causal, isa, scratch, streamed.data());
+            attn::ops::attention_heads(qkv.data(), n, d, heads, scale, causal, isa, scratch, full.data(), weights.data());
+            double worst_streamed = 0.0, worst_full = 0.0;
+            for (size_t i = 0; i < want.size(); ++i) {
+              worst_streamed = std::max(worst_streamed, std::abs(streamed[i] - want[i]));
+              worst_full = std::max(worst_full, std::abs(full[i] - want[i]));
+            }
+            INFO("isa=" << attn::ops::isa_name(isa) << " d_model=" << d << " heads=" << heads << " causal=" << causal
+                        << " scale=" << scale << " n=" << n);
+            REQUIRE(worst_streamed < kStreamingTolerance);
+            REQUIRE(worst_full < kStreamingTolerance);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("a long input's attention is the same with and without an attention dump", "[attention]") {
+  // Without a dump, 300 tokens go through the streaming path; with one, through the full matrix.
+  std::mt19937 rng(23);
+  const int d = 32, heads = 2, n = 300;
+  attn::ModelConfig config = make_config(d, heads);
+  config.max_length = n;
+  const attn::ops::Isa isa = GENERATE(from_range(isa_paths()));
+  const bool causal = GENERATE(false, true);
+  config.causal = causal;
+  const attn::AttentionWeights w = random_weights(d, rng, isa);
+  const auto x = random_vector(static_cast<size_t>(n) * d, rng);
+  attn::BatchLayout layout;
+  layout.add(n);
+  attn::Workspace work;
+  std::vector<float> plain(x.size()), dumped(x.size()), map(static_cast<size_t>(heads) * n * n);
+  float* maps[] = {map.data()};
+  attn::self_attention(w, config, x.data(), layout, work, plain.data(), nullptr);
+  attn::self_attention(w, config, x.data(), layout, work, dumped.data(), maps);
+  INFO("isa=" << attn::ops::isa_name(isa) << " causal=" << causal);
+  for (size_t i = 0; i < x.size(); ++i) REQUIRE(plain[i] == Approx(dumped[i]).margin(kAttentionTolerance));
 }

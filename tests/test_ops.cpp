@@ -4,9 +4,11 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "attn/ops.h"
+#include "isa_paths.h"
 
 namespace {
 
@@ -66,12 +68,12 @@ TEST_CASE("gemm_reference agrees with a hand-computed product", "[ops]") {
   CHECK(c[3] == 154.0f);
 }
 
-TEST_CASE("linear computes x W^T + b with W stored [out, in], on both paths", "[ops]") {
+TEST_CASE("linear computes x W^T + b with W stored [out, in], on every path", "[ops]") {
   const float x[] = {1, 2};                    // [1, in=2]
   const float w[] = {1, 0, 0, 1, 2, -1};       // [out=3, in=2]
   const float bias[] = {0.5f, -0.5f, 1.0f};
-  for (const bool use_kernel : {true, false}) {
-    const attn::ops::PackedMatrix packed = attn::ops::pack_matrix(w, 3, 2, use_kernel);
+  for (const attn::ops::Isa isa : isa_paths()) {
+    const attn::ops::PackedMatrix packed = attn::ops::pack_matrix(w, 3, 2, isa);
     float y[3];
     attn::ops::linear(x, 1, packed, bias, y);
     CHECK(y[0] == 1.5f);
@@ -82,23 +84,24 @@ TEST_CASE("linear computes x W^T + b with W stored [out, in], on both paths", "[
   }
 }
 
-TEST_CASE("packed linear matches the double-precision reference for every epilogue and both paths", "[ops]") {
+TEST_CASE("packed linear matches the double-precision reference for every epilogue and every ISA", "[ops]") {
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> dist(-0.5f, 0.5f);
-  // Rows around the 6-row tile and the 96-row block, widths around the 16-column panel (2: a classifier),
-  // depths below, at and above the 256-deep slice.
-  const int shapes[][3] = {{1, 16, 64}, {5, 17, 3}, {6, 48, 128}, {7, 2, 256}, {97, 33, 257}, {200, 64, 513}};
+  // Rows around the 6- and 12-row tiles and the 96-row block, widths around the 16- and 32-column panels
+  // (2: a classifier), depths below, at and above the 128- and 256-deep slices.
+  const int shapes[][3] = {{1, 16, 64},  {5, 17, 3},   {6, 48, 128},  {7, 2, 256},    {13, 32, 129},
+                           {12, 33, 64}, {97, 33, 257}, {25, 95, 130}, {200, 64, 513}};
   const attn::ops::Epilogue epilogues[] = {attn::ops::Epilogue::None, attn::ops::Epilogue::Relu,
                                            attn::ops::Epilogue::Accumulate};
-  for (const bool use_kernel : {true, false}) {
+  for (const attn::ops::Isa isa : isa_paths()) {
     for (const auto& shape : shapes) {
       const int rows = shape[0], out = shape[1], in = shape[2];
       std::vector<float> x(static_cast<size_t>(rows) * in), w(static_cast<size_t>(out) * in), bias(out);
       std::vector<float> y0(static_cast<size_t>(rows) * out);
       for (auto* v : {&x, &w, &bias, &y0})
         for (auto& value : *v) value = dist(rng);
-      const attn::ops::PackedMatrix packed = attn::ops::pack_matrix(w.data(), out, in, use_kernel);
-      REQUIRE(packed.kernel == (use_kernel && attn::ops::packed_kernel_available()));
+      const attn::ops::PackedMatrix packed = attn::ops::pack_matrix(w.data(), out, in, isa);
+      REQUIRE(packed.isa == isa);
       for (const auto epilogue : epilogues) {
         for (const bool with_bias : {true, false}) {
           std::vector<float> y = y0;
@@ -109,7 +112,7 @@ TEST_CASE("packed linear matches the double-precision reference for every epilog
               for (int k = 0; k < in; ++k) expected += static_cast<double>(x[i * in + k]) * w[o * in + k];
               if (epilogue == attn::ops::Epilogue::Relu) expected = std::max(expected, 0.0);
               if (epilogue == attn::ops::Epilogue::Accumulate) expected += y0[i * out + o];
-              INFO("kernel " << packed.kernel << " rows " << rows << " out " << out << " in " << in << " epilogue "
+              INFO("isa " << attn::ops::isa_name(isa) << " rows " << rows << " out " << out << " in " << in << " epilogue "
                              << static_cast<int>(epilogue) << " bias " << with_bias << " at " << i << "," << o);
               REQUIRE(y[i * out + o] == Approx(expected).margin(kFastPathTolerance));
             }
@@ -231,4 +234,24 @@ TEST_CASE("gelu is the exact erf form", "[ops]") {
   const double in[] = {-3.0, -1.0, 0.0, 0.5, 2.0};
   for (int i = 0; i < 5; ++i) CHECK(x[i] == Approx(0.5 * in[i] * (1 + std::erf(in[i] / std::sqrt(2.0)))).margin(1e-7));
   CHECK(x[1] == Approx(-0.15865525).margin(1e-7));  // differs from the tanh approximation (-0.15880801)
+}
+
+TEST_CASE("the ISA names round-trip and the kernels never exceed the CPU", "[ops]") {
+  CHECK(std::string(attn::ops::isa_name(attn::ops::Isa::Avx512)) == "avx512");
+  CHECK(std::string(attn::ops::isa_name(attn::ops::Isa::Avx2)) == "avx2");
+  CHECK(std::string(attn::ops::isa_name(attn::ops::Isa::Portable)) == "portable");
+  CHECK(attn::ops::kernel_isa() <= attn::ops::cpu_isa());
+  // Asking for more than the CPU has packs for what it has.
+  const float w[] = {1, 2};
+  CHECK(attn::ops::pack_matrix(w, 1, 2, attn::ops::Isa::Avx512).isa == attn::ops::cpu_isa());
+  // Head widths: AVX-512 takes multiples of 16, AVX2 multiples of 8 (also under an AVX-512 packing), else none.
+  CHECK(attn::ops::attention_isa(12, attn::ops::Isa::Avx512) == attn::ops::Isa::Portable);
+  CHECK(attn::ops::attention_isa(16, attn::ops::Isa::Portable) == attn::ops::Isa::Portable);
+  if (attn::ops::cpu_isa() >= attn::ops::Isa::Avx2) {
+    CHECK(attn::ops::attention_isa(24, attn::ops::Isa::Avx512) == attn::ops::Isa::Avx2);
+    CHECK(attn::ops::attention_isa(16, attn::ops::Isa::Avx2) == attn::ops::Isa::Avx2);
+  }
+  if (attn::ops::cpu_isa() == attn::ops::Isa::Avx512) {
+    CHECK(attn::ops::attention_isa(16, attn::ops::Isa::Avx512) == attn::ops::Isa::Avx512);
+  }
 }

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "attn/ops.h"
 #include "cli.h"
 #include "exit_codes.h"
 #include "file_io.h"
@@ -47,6 +48,12 @@ int run_info(const Context& context, OutputFormat format) {
       {"causal", c.causal},
       {"pooling", to_string(c.pooling)},
       {"labels", model.labels()},
+      // The kernels this CPU runs the model with (ATTN_ISA caps them): the products, and the attention heads
+      // (streaming past ops::kAttentionBlock tokens when no attention dump is asked for, unless "portable").
+      {"linear_kernel", ops::isa_name(ops::kernel_isa())},
+      {"attention_kernel", ops::isa_name(c.attention_score == AttentionScore::Additive
+                                             ? ops::Isa::Portable
+                                             : ops::attention_isa(c.head_dim(), ops::kernel_isa()))},
       {"metadata", read_metadata(resolve_model_path(context.model, context.argv0))},
   };
   std::string text;

@@ -45,17 +45,20 @@ void self_attention(const AttentionWeights& weights, const ModelConfig& config, 
   const float scale = config.attention_score == AttentionScore::ScaledDot
                           ? 1.0f / std::sqrt(static_cast<float>(d_head))
                           : 1.0f;
-  // The AVX2 head kernel where it applies and the weights were packed for the kernels; else OpenBLAS per head.
-  const bool use_kernel = weights.qkv_packed.kernel && config.attention_score != AttentionScore::Additive &&
-                          ops::attention_kernel_available(d_head);
+  // The head kernel of the weights' ISA where it applies (streaming past one key block when no weights are
+  // asked for); else OpenBLAS per head, with the n x n scores.
+  const ops::Isa isa = config.attention_score == AttentionScore::Additive
+                           ? ops::Isa::Portable
+                           : ops::attention_isa(d_head, weights.qkv_packed.isa);
   for (int b = 0; b < layout.size(); ++b) {
     const int n = layout.lengths[b];
     const float* qkv = work.qkv.data() + static_cast<size_t>(layout.offsets[b]) * qkv_stride;
     float* context = work.context.data() + static_cast<size_t>(layout.offsets[b]) * d;
     float* weights_out = attention_weights_out != nullptr ? attention_weights_out[b] : nullptr;
     // Only this input's n keys exist here, so there is nothing to mask: padding never enters the softmax.
-    if (use_kernel) {
-      ops::attention_heads(qkv, n, d, config.num_heads, scale, config.causal, work.attention, context, weights_out);
+    if (isa != ops::Isa::Portable) {
+      ops::attention_heads(qkv, n, d, config.num_heads, scale, config.causal, isa, work.attention, context,
+                           weights_out);
       continue;
     }
     ops::at_least(work.scores, static_cast<size_t>(n) * n);
