@@ -28,6 +28,8 @@ def main():
     ap.add_argument('--heads', type=int, default=4)
     ap.add_argument('--layers', type=int, default=2)
     ap.add_argument('--ffn', type=int, default=512)
+    ap.add_argument('--max-length', type=int, default=None,
+                    help="tokens per input (default: the --like model's); 128 to 512 for the long-text kernels")
     ap.add_argument('--seed', type=int, default=1)
     args = ap.parse_args()
 
@@ -35,7 +37,7 @@ def main():
     torch.manual_seed(args.seed)
     cfg = doc['config']
     model = AttnClassifier(cfg['vocab_size'], cfg['num_labels'], d_model=args.d_model, num_heads=args.heads,
-                           num_layers=args.layers, ffn_dim=args.ffn, max_length=cfg['max_length'], dropout=0.0,
+                           num_layers=args.layers, ffn_dim=args.ffn, max_length=args.max_length or cfg['max_length'], dropout=0.0,
                            pad_id=tokenizer.pad_id).eval()
     params = sum(p.numel() for p in model.parameters())
     metadata = {'task': 'timing only: untrained weights (bench/make_shape_model.py)', 'seed': args.seed,
