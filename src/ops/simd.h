@@ -97,8 +97,8 @@ struct Avx512 {
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23));
   }
   ATTN_AVX512 static V keep_below(V x, int count, V fill) {
-    const __mmask16 seen = count >= kLanes ? 0xffff : count <= 0 ? 0 : static_cast<__mmask16>((1u << count) - 1);
-    return _mm512_mask_blend_ps(seen, fill, x);
+    const unsigned seen = count >= kLanes ? 0xffffu : count <= 0 ? 0u : (1u << count) - 1u;
+    return _mm512_mask_blend_ps(static_cast<__mmask16>(seen), fill, x);
   }
   // The two halves folded into one AVX2 vector, then as there.
   ATTN_AVX512 static __m256 high_half(V x) { return _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1)); }
