@@ -19,6 +19,7 @@ import json
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -30,7 +31,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'tools'))
 import hf_reference  # noqa: E402
 import test_hf_import  # noqa: E402
-from make_hf_checkpoints import VOCAB_DIR, make_checkpoint  # noqa: E402
+from make_hf_checkpoints import VOCAB_DIR, folder_name, make_checkpoint  # noqa: E402
 
 TOLERANCE = 1e-5
 # Above this weight scale attention is so peaked that PyTorch's own float32 forward is off from float64 by more
@@ -65,9 +66,11 @@ class Results(test_hf_import.Results):
         super().check(ok, what)
 
 
-def make_folder(work, arch, shape, labels, scale, act, overrides):
-    """A checkpoint folder whose vocab.txt keeps its first VOCAB_KEPT entries; returns (folder, config, tensors)."""
-    folder, config, tensors = make_checkpoint(work, arch, shape, labels, scale, hidden_act=act, **overrides)
+def make_folder(work, arch, shape, labels, scale, act, overrides, weights):
+    """A checkpoint folder with one weights file whose vocab.txt keeps its first VOCAB_KEPT entries; returns
+    (folder, config, tensors, vocabulary)."""
+    folder, config, tensors = make_checkpoint(work, arch, shape, labels, scale, formats=(weights,), hidden_act=act,
+                                              **overrides)
     with open(os.path.join(folder, 'vocab.txt'), encoding='utf-8') as f:
         vocab = f.read().split('\n')[:VOCAB_KEPT]
     with open(os.path.join(folder, 'vocab.txt'), 'w', encoding='utf-8') as f:
@@ -111,7 +114,8 @@ def differences(config, tensors, ids, probabilities, attention, dtype=None):
 def check_case(results, attn, work, case):
     arch, shape, labels, scale, act, weights, overrides, lengths = case
     t0 = time.time()
-    folder, config, tensors, vocab = make_folder(work, arch, shape, labels, scale, act, overrides)
+    shutil.rmtree(os.path.join(work, folder_name(arch, shape, labels, scale)), ignore_errors=True)
+    folder, config, tensors, vocab = make_folder(work, arch, shape, labels, scale, act, overrides, weights)
     name = os.path.basename(folder) + (f' ({overrides})' if overrides else '') + f' from {weights}'
     model = os.path.join(work, 'model.json')
     subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'convert_hf.py'), folder, '--out', model,
@@ -140,9 +144,26 @@ def check_case(results, attn, work, case):
     torch_note = f' (PyTorch float32: {torch_worst[0]:.2e}, {torch_worst[1]:.2e})' if scale > FLOAT32_SCALE else ''
     results.check(max(worst) <= tolerance, f'{name}: lengths {lengths} tokens: max |dp| {worst[0]:.2e}, '
                                            f'max |dA| {worst[1]:.2e} <= {tolerance:.2e}{torch_note}')
+    check_info_and_explain(results, attn, name, model, config, folder, ' '.join(text[:5]))
     if LONG_TEXT in lengths:
         check_long_text(results, attn, work, name, model, config, tensors, text[:LONG_TEXT], ids_of)
     print(f'{name}: {time.time() - t0:.1f} s', flush=True)
+
+
+def check_info_and_explain(results, attn, name, model, config, folder, text):
+    """attn info shows metadata.source (text and JSON); attn explain lists [CLS] and [SEP] with the text's tokens."""
+    run = lambda *args: subprocess.run([attn, '--no-cache', '-m', model, *args], capture_output=True,  # noqa: E731
+                                       text=True, check=True).stdout
+    info = json.loads(run('info', '--format', 'json'))
+    source = info.get('source', {})
+    ok = info['format_version'] == 2 and source.get('architecture') == config['architectures'][0] and \
+        source.get('folder') == os.path.basename(folder) and len(source.get('files', {})) == 4 and \
+        f'source.architecture {config["architectures"][0]}' in run('info')
+    results.check(ok, f'{name}: attn info shows format_version 2 and metadata.source')
+    lines = run('explain', text, '--color', 'never').splitlines()
+    tokens = [line.split()[0] for line in lines[1:]]
+    results.check(tokens[0] == '[CLS]' and tokens[-1] == '[SEP]' and len(tokens) == 7,
+                  f'{name}: attn explain lists [CLS], the 5 tokens, [SEP]: {tokens}')
 
 
 def check_long_text(results, attn, work, name, model, config, tensors, text, ids_of):

@@ -12,12 +12,23 @@
 namespace attn::app {
 namespace {
 
+// "key  value" lines, nested objects flattened to dotted keys (source.files.vocab.txt).
+void append_text_lines(std::string& text, const std::string& key, const nlohmann::ordered_json& value) {
+  if (value.is_object() && !value.empty()) {
+    for (const auto& [inner, item] : value.items()) append_text_lines(text, key + "." + inner, item);
+    return;
+  }
+  text += key + std::string(key.size() < 20 ? 20 - key.size() : 1, ' ') +
+          (value.is_string() ? value.get<std::string>() : value.dump()) + "\n";
+}
+
 int run_info(const Context& context, OutputFormat format) {
   const Model& model = load_model(context);
   const ModelConfig& c = model.config();
-  const nlohmann::ordered_json info = {
+  const ModelFileInfo& file = model.file_info();
+  nlohmann::ordered_json info = {
       {"model", model.source()},
-      {"format_version", kFormatVersion},
+      {"format_version", file.format_version},
       {"parameters", model.parameter_count()},
       {"vocab_size", c.vocab_size},
       {"max_length", c.max_length},
@@ -34,12 +45,18 @@ int run_info(const Context& context, OutputFormat format) {
       {"pooling", to_string(c.pooling)},
       {"labels", model.labels()},
   };
+  if (file.format_version >= 2) {
+    info["embedding_dim"] = c.embedding_width();
+    info["embedding_norm"] = c.embedding_norm;
+    info["embedding_projection"] = c.embedding_projection;
+    info["head"] = to_string(c.head);
+    info["wrap"] = to_string(model.tokenizer().config().wrap);
+  }
+  // Where an imported model came from (metadata.source, written by tools/convert_hf.py).
+  if (!file.source_json.empty()) info["source"] = nlohmann::ordered_json::parse(file.source_json);
   std::string text;
   if (format == OutputFormat::Text) {
-    for (const auto& [key, value] : info.items()) {
-      text += key + std::string(key.size() < 20 ? 20 - key.size() : 1, ' ') +
-              (value.is_string() ? value.get<std::string>() : value.dump()) + "\n";
-    }
+    for (const auto& [key, value] : info.items()) append_text_lines(text, key, value);
   } else {
     text = info.dump(2) + "\n";
   }
