@@ -138,6 +138,7 @@ std::string AttentionDump::format(const Record& record, const RecordParts& parts
     nlohmann::ordered_json window;
     window["start"] = long_text->window_starts[w];
     window["length"] = parts.maps[w].length;
+    if (long_text->windows[w].wrapped) window["tokens"] = window_tokens(*long_text, w, model_.tokenizer());
     window["label"] = parts.predictions[w].label;
     window["probabilities"] = probabilities_json(parts.predictions[w]);
     window["attention"] = attention_json(parts.maps[w]);
@@ -148,8 +149,7 @@ std::string AttentionDump::format(const Record& record, const RecordParts& parts
     windows.push_back(std::move(window));
   }
   if (options_.rollout) {
-    j["rollout"] = rollout_json(
-        combine_window_importance(importances, long_text->window_starts, long_text->encoding.ids.size()));
+    j["rollout"] = rollout_json(combine_window_importance(*long_text, importances));
   }
   j["windows"] = std::move(windows);
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

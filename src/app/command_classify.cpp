@@ -67,7 +67,7 @@ std::vector<InputSource> input_sources(const ClassifyOptions& o) {
 int run_classify(const Context& context, const CLI::App& command, const ClassifyOptions& o) {
   const Model& model = load_model(context);
   validate_dump_options(o.dump, model.config());
-  check_long_text_options(command, o.long_text, model.config());
+  check_long_text_options(command, o.long_text, model);
   check_table_options(command, o.table);
   std::vector<InputSource> sources = input_sources(o);
   bool interactive = false;

@@ -122,7 +122,7 @@ std::string report_json(const ConfusionMatrix& m, const Model& model, size_t ski
 
 int run_eval(const CLI::App& command, const Context& context, const EvalOptions& o) {
   const Model& model = load_model(context);
-  check_long_text_options(command, o.long_text, model.config());
+  check_long_text_options(command, o.long_text, model);
   std::vector<InputSource> sources;
   for (const auto& file : o.input_files) {
     sources.push_back(file == "-" ? InputSource{InputSource::Kind::Stdin, "-"} : InputSource{InputSource::Kind::File, file});

@@ -62,7 +62,7 @@ std::string read_stdin() {
 
 int run_explain(const Context& context, const CLI::App& command, const ExplainOptions& o) {
   const Model& model = load_model(context);
-  check_long_text_options(command, o.long_text, model.config());
+  check_long_text_options(command, o.long_text, model);
   const std::string text = o.text == "-" ? read_stdin() : o.text;
 
   Workspace work;
@@ -79,7 +79,7 @@ int run_explain(const Context& context, const CLI::App& command, const ExplainOp
   if (encoding.windowed()) {
     std::vector<std::vector<float>> window_importance;
     for (const AttentionMaps& window : maps) window_importance.push_back(rollout_importance(window, model.config().pooling));
-    importance = combine_window_importance(window_importance, encoding.window_starts, encoding.encoding.ids.size());
+    importance = combine_window_importance(encoding, window_importance);
   } else {
     importance = rollout_importance(maps.front(), model.config().pooling);
   }
@@ -110,7 +110,11 @@ int run_explain(const Context& context, const CLI::App& command, const ExplainOp
     report.importance = importance;
     report.continuation_prefix = model.tokenizer().config().continuation_prefix;
     for (size_t w = 0; w < maps.size(); ++w) {
-      report.windows.push_back({encoding.windowed() ? encoding.window_starts[w] : 0, &maps[w]});
+      ExplainReport::Window window{encoding.windowed() ? encoding.window_starts[w] : 0, &maps[w], {}};
+      if (encoding.windowed() && encoding.windows[w].wrapped) {
+        window.tokens = window_tokens(encoding, w, model.tokenizer());
+      }
+      report.windows.push_back(std::move(window));
     }
     AtomicFile file(output_path(o.html_file));
     file.sink().append(render_html_report(report));

@@ -26,12 +26,23 @@ nlohmann::ordered_json read_metadata(const std::string& path) {
   return root["metadata"];
 }
 
+// "key  value" lines, nested objects flattened to dotted keys (source.files.vocab.txt).
+void append_text_lines(std::string& text, const std::string& key, const nlohmann::ordered_json& value) {
+  if (value.is_object() && !value.empty()) {
+    for (const auto& [inner, item] : value.items()) append_text_lines(text, key + "." + inner, item);
+    return;
+  }
+  text += key + std::string(key.size() < 20 ? 20 - key.size() : 1, ' ') +
+          (value.is_string() ? value.get<std::string>() : value.dump()) + "\n";
+}
+
 int run_info(const Context& context, OutputFormat format) {
   const Model& model = load_model(context);
   const ModelConfig& c = model.config();
-  const nlohmann::ordered_json info = {
+  const ModelFileInfo& file = model.file_info();
+  nlohmann::ordered_json info = {
       {"model", model.source()},
-      {"format_version", kFormatVersion},
+      {"format_version", file.format_version},
       {"parameters", model.parameter_count()},
       {"vocab_size", c.vocab_size},
       {"max_length", c.max_length},
@@ -49,17 +60,26 @@ int run_info(const Context& context, OutputFormat format) {
       {"labels", model.labels()},
       {"metadata", read_metadata(resolve_model_path(context.model, context.argv0))},
   };
+  if (file.format_version >= 2) {
+    info["embedding_dim"] = c.embedding_width();
+    info["embedding_norm"] = c.embedding_norm;
+    info["embedding_projection"] = c.embedding_projection;
+    info["head"] = to_string(c.head);
+    info["wrap"] = to_string(model.tokenizer().config().wrap);
+  }
+  // Where an imported model came from (metadata.source, written by tools/convert_hf.py).
+  if (!file.source_json.empty()) info["source"] = nlohmann::ordered_json::parse(file.source_json);
   std::string text;
   if (format == OutputFormat::Text) {
-    const auto add_line = [&text](const std::string& key, const nlohmann::ordered_json& value) {
-      text += key + std::string(key.size() < 20 ? 20 - key.size() : 1, ' ') +
-              (value.is_string() ? value.get<std::string>() : value.dump()) + "\n";
-    };
     for (const auto& [key, value] : info.items()) {
-      if (key != "metadata") add_line(key, value);
+      if (key != "metadata") append_text_lines(text, key, value);
     }
-    // One line per metadata entry, below the dimensions, as metadata.KEY.
-    for (const auto& [key, value] : info["metadata"].items()) add_line("metadata." + key, value);
+    // One line per metadata entry, below the dimensions, as metadata.KEY (source is flattened above).
+    for (const auto& [key, value] : info["metadata"].items()) {
+      if (key == "source") continue;
+      // A nested object stays one JSON value on its line; the training arguments alone are some forty keys.
+      append_text_lines(text, "metadata." + key, value.is_object() ? nlohmann::ordered_json(value.dump()) : value);
+    }
   } else {
     text = info.dump(2) + "\n";
   }

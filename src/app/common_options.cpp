@@ -30,17 +30,20 @@ void add_long_text_options(CLI::App& command, LongTextOptions& options) {
              "HOW");
 }
 
-void check_long_text_options(const CLI::App& command, const LongTextOptions& options, const ModelConfig& config) {
+void check_long_text_options(const CLI::App& command, const LongTextOptions& options, const Model& model) {
   if (options.policy != LongTextPolicy::Window) {
     for (const char* name : {"--stride", "--window-combine"}) {
       if (command.count(name) > 0) throw CLI::ValidationError(name, "needs --long-text window");
     }
     return;
   }
-  if (options.stride > static_cast<size_t>(config.max_length)) {
-    throw CLI::ValidationError("--stride", std::to_string(options.stride) + " is more than the model's max_length (" +
-                                               std::to_string(config.max_length) +
-                                               "), so some tokens would be in no window");
+  if (options.stride > model.text_budget()) {
+    const std::string budget = model.text_budget() == static_cast<size_t>(model.config().max_length)
+                                   ? "max_length (" + std::to_string(model.text_budget()) + ")"
+                                   : "text budget (" + std::to_string(model.text_budget()) + " = max_length less " +
+                                         "[CLS] and [SEP])";
+    throw CLI::ValidationError("--stride", std::to_string(options.stride) + " is more than the model's " + budget +
+                                               ", so some tokens would be in no window");
   }
 }
 

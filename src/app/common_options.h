@@ -40,8 +40,9 @@ CLI::Option* add_choice(CLI::App& command, const std::string& name, Enum& target
 // --long-text, --stride, --window-combine.
 void add_long_text_options(CLI::App& command, LongTextOptions& options);
 // After the model is loaded: --stride and --window-combine need --long-text window, and the stride at most
-// max_length. Throws CLI::ValidationError naming the option.
-void check_long_text_options(const CLI::App& command, const LongTextOptions& options, const ModelConfig& config);
+// the model's text budget (max_length, less [CLS] and [SEP] for a model that wraps). Throws CLI::ValidationError
+// naming the option.
+void check_long_text_options(const CLI::App& command, const LongTextOptions& options, const Model& model);
 
 // "-" in an output option (-o, --attention, --html) means stdout, as it means stdin in an input option.
 bool names_stdout(const std::string& output_option);

@@ -83,7 +83,7 @@ void append_record_json(std::string& out, const Record& record, const Model& mod
     first = false;
   }
   out += "],\"tokens\":";
-  append_json_uint(out, record.encoding->ids.size());
+  append_json_uint(out, record.encoding->num_text_tokens());
   out += record.encoding->truncated() ? ",\"truncated\":true" : ",\"truncated\":false";
   if (unsure) out += ",\"below_threshold\":true";
   if (record.encoding->truncated()) {
@@ -128,15 +128,16 @@ RecordWriter::RecordWriter(OutputSink& sink, OutputFormat format, const Model& m
 
 std::string long_text_note(const Encoding& encoding, const LongTextEncoding* long_text) {
   if (!encoding.truncated() && (long_text == nullptr || !long_text->applied)) return "";
-  const std::string kept = std::to_string(encoding.ids.size());
+  const std::string kept = std::to_string(encoding.num_text_tokens());
   const std::string total = std::to_string(encoding.num_tokens_before_truncation);
   const LongTextPolicy policy = long_text != nullptr ? long_text->policy : LongTextPolicy::KeepStart;
   switch (policy) {
     case LongTextPolicy::KeepStart: break;
     case LongTextPolicy::KeepEnd: return "truncated: last " + kept + " of " + total + " tokens";
     case LongTextPolicy::KeepEnds: {
-      const size_t head = (encoding.ids.size() + 1) / 2;
-      return "truncated: first " + std::to_string(head) + " and last " + std::to_string(encoding.ids.size() - head) +
+      const size_t head = (encoding.num_text_tokens() + 1) / 2;
+      return "truncated: first " + std::to_string(head) + " and last " +
+             std::to_string(encoding.num_text_tokens() - head) +
              " of " + total + " tokens";
     }
     case LongTextPolicy::Window:

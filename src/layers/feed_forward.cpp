@@ -36,6 +36,10 @@ void feed_forward(const FeedForwardWeights& weights, const ModelConfig& config, 
         ops::linear(xs, n, weights.linear1_packed, weights.linear1_bias.data(), hidden);
         ops::gelu(hidden, static_cast<size_t>(n) * f);
         break;
+      case Activation::GeluTanh:
+        ops::linear(xs, n, weights.linear1_packed, weights.linear1_bias.data(), hidden);
+        ops::gelu_tanh(hidden, static_cast<size_t>(n) * f);
+        break;
     }
     ops::linear(hidden, n, weights.linear2_packed, weights.linear2_bias.data(), out + static_cast<size_t>(r0) * d,
                 ops::Epilogue::Accumulate);

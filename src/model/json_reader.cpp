@@ -28,7 +28,7 @@ void JsonReader::fail(const std::string& key, const std::string& message) const 
   throw ModelError(where_ + ": " + (at.empty() ? "" : at + ": ") + message);
 }
 
-void JsonReader::expect_object(std::initializer_list<const char*> allowed_keys) const {
+void JsonReader::expect_object(const std::vector<const char*>& allowed_keys) const {
   if (!node_.is_object()) fail("", "expected an object, got " + json_type_name(node_));
   for (const auto& item : node_.items()) {
     const bool known = std::any_of(allowed_keys.begin(), allowed_keys.end(),

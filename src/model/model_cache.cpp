@@ -23,7 +23,7 @@ namespace attn {
 namespace {
 
 constexpr char kMagic[8] = {'A', 'T', 'T', 'N', 'C', 'A', 'C', 'H'};
-constexpr uint32_t kCacheVersion = 3;  // bump whenever the layout below or the meaning of a model field changes
+constexpr uint32_t kCacheVersion = 4;  // bump whenever the layout below or the meaning of a model field changes
 
 // Identity of the JSON file a cache entry was made from.
 struct SourceStamp {
@@ -152,6 +152,11 @@ void write_model_cache(const Model& model, const std::string& json_path, const s
   out.string(tc.continuation_prefix);
   out.string(tc.pad_token);
   out.string(tc.unk_token);
+  out.pod(static_cast<uint8_t>(tc.wrap));
+  out.string(tc.cls_token);
+  out.string(tc.sep_token);
+  out.pod(static_cast<int32_t>(model.file_info().format_version));
+  out.string(model.file_info().source_json);
   for (size_t i = 0; i < model.tokenizer().vocab_size(); ++i) out.string(model.tokenizer().token(static_cast<int32_t>(i)));
   for (const auto& label : model.labels()) out.string(label);
   // Each tensor of the table with its name and shape, so that reading it back goes through the same binder and
@@ -228,10 +233,18 @@ std::optional<Model> read_model_cache(const std::string& json_path, const std::s
   tc.continuation_prefix = r.string();
   tc.pad_token = r.string();
   tc.unk_token = r.string();
-  if (!r.ok() || config.vocab_size <= 0 || config.vocab_size > kMaxDimension || config.num_labels <= 0 ||
+  const auto wrap = r.pod<uint8_t>();
+  tc.wrap = wrap == 1 ? Wrap::ClsSep : Wrap::None;
+  tc.cls_token = r.string();
+  tc.sep_token = r.string();
+  ModelFileInfo file_info;
+  file_info.format_version = r.pod<int32_t>();
+  file_info.source_json = r.string();
+  if (!r.ok() || wrap > 1 || file_info.format_version < 1 || file_info.format_version > kFormatVersion ||
+      config.vocab_size <= 0 || config.vocab_size > kMaxDimension || config.num_labels <= 0 ||
       config.num_labels > kMaxDimension || config.num_layers <= 0 || config.num_layers > kMaxDimension ||
       config.d_model <= 0 || config.ffn_dim <= 0 || config.max_length <= 0 || config.num_heads <= 0 ||
-      config.d_model % config.num_heads != 0) {
+      config.d_model % config.num_heads != 0 || config.embedding_dim < 0 || config.embedding_dim > kMaxDimension) {
     return std::nullopt;
   }
   std::vector<std::string> vocab(static_cast<size_t>(config.vocab_size));
@@ -251,7 +264,8 @@ std::optional<Model> read_model_cache(const std::string& json_path, const std::s
     }
     ModelWeights weights = binder.finish("tensors");
     if (!r.ok() || !r.at_end()) return std::nullopt;
-    return Model(json_path, config, Tokenizer(tc, std::move(vocab)), std::move(labels), std::move(weights));
+    return Model(json_path, config, Tokenizer(tc, std::move(vocab)), std::move(labels), std::move(weights),
+                 std::move(file_info));
   } catch (const ModelError&) {
     return std::nullopt;
   }
