@@ -65,6 +65,9 @@ int run_classify(const Context& context, const CLI::App& command, const Classify
   const Model& model = load_model(context);
   validate_dump_options(o.dump, model.config());
   check_long_text_options(command, o.long_text, model.config());
+  std::vector<NamedFile> reads = {{"the model", model.source()}};
+  for (const auto& file : o.input_files) reads.push_back({"-i", file});
+  check_outputs_distinct({{"--output", o.output_file}, {"--attention", o.attention_file}}, reads);
   std::vector<InputSource> sources = input_sources(o);
   bool interactive = false;
   for (const auto& s : sources) {

@@ -147,7 +147,7 @@ int run_eval(const CLI::App& command, const Context& context, const EvalOptions&
 
   InputText in;
   while (reader.next(in)) {
-    if (interrupted()) throw Interrupted();
+    throw_if_interrupted();
     if (!in.error.empty()) {
       bad_line(in, in.error);
       continue;

@@ -51,7 +51,7 @@ std::string read_stdin() {
     } else if (n == 0) {
       break;
     } else if (errno == EINTR) {
-      if (interrupted()) throw Interrupted();
+      throw_if_interrupted();
     } else {
       throw IoError(std::string("-: cannot read (") + std::strerror(errno) + ")");
     }
@@ -63,6 +63,7 @@ std::string read_stdin() {
 int run_explain(const Context& context, const CLI::App& command, const ExplainOptions& o) {
   const Model& model = load_model(context);
   check_long_text_options(command, o.long_text, model.config());
+  check_outputs_distinct({{"--html", o.html_file}}, {{"the model", model.source()}});
   const std::string text = o.text == "-" ? read_stdin() : o.text;
 
   Workspace work;
