@@ -8,6 +8,8 @@
 #include "cli.h"
 #include "exit_codes.h"
 #include "file_io.h"
+#include "output_helpers.h"
+#include "printable.h"
 
 namespace attn::app {
 namespace {
@@ -38,10 +40,10 @@ int run_info(const Context& context, OutputFormat format) {
   if (format == OutputFormat::Text) {
     for (const auto& [key, value] : info.items()) {
       text += key + std::string(key.size() < 20 ? 20 - key.size() : 1, ' ') +
-              (value.is_string() ? value.get<std::string>() : value.dump()) + "\n";
+              printable(value.is_string() ? value.get<std::string>() : dump_json(value)) + "\n";
     }
   } else {
-    text = info.dump(2) + "\n";
+    text = dump_json(info, 2) + "\n";
   }
   OutputSink out(STDOUT_FILENO, "stdout");
   out.append(text);

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "exit_codes.h"
 #include "file_io.h"
+#include "printable.h"
 
 namespace {
 
@@ -81,19 +82,19 @@ int main(int argc, char** argv) {
   } catch (const BrokenPipe&) {
     return kExitBrokenPipe;  // the reader has all it wanted (`attn ... | head -1`): nothing to report
   } catch (const attn::ModelError& e) {
-    std::fprintf(stderr, "attn: model error: %s\n", e.what());
+    std::fprintf(stderr, "attn: model error: %s\n", printable(e.what(), true).c_str());
     return kExitModel;
   } catch (const attn::IoError& e) {
-    std::fprintf(stderr, "attn: %s\n", e.what());
+    std::fprintf(stderr, "attn: %s\n", printable(e.what(), true).c_str());
     return kExitIo;
   } catch (const attn::Error& e) {
-    std::fprintf(stderr, "attn: %s\n", e.what());
+    std::fprintf(stderr, "attn: %s\n", printable(e.what(), true).c_str());
     return kExitFailure;
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "attn: out of memory (is there a limit, ulimit -v?)\n");
     return kExitFailure;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "attn: internal error: %s\n", e.what());
+    std::fprintf(stderr, "attn: internal error: %s\n", printable(e.what(), true).c_str());
     return kExitFailure;
   }
 }

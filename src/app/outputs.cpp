@@ -10,6 +10,7 @@
 
 #include "attn/errors.h"
 #include "output_helpers.h"
+#include "printable.h"
 
 namespace attn::app {
 
@@ -71,28 +72,24 @@ void append_record_json(std::string& out, const Record& record, const Model& mod
   out += '}';
 }
 
+namespace {
+
+// A tab, CR or newline inside a TSV field would break the row, and other controls act on a terminal.
+std::string tsv_field(std::string_view value) { return printable(value); }
+
+}  // namespace
+
 RecordWriter::RecordWriter(OutputSink& sink, OutputFormat format, const Model& model, size_t top_k)
     : sink_(sink), format_(format), model_(model), top_k_(top_k) {
   if (format_ == OutputFormat::Tsv) {
     std::string header = "source\tline\tlabel\tprobability";
-    for (const auto& label : model_.labels()) header += "\tp_" + label;
+    for (const auto& label : model_.labels()) header += "\tp_" + tsv_field(label);
     header += "\ttruncated\terror\n";
     sink_.append(header);
   } else if (format_ == OutputFormat::Json) {
     sink_.append("[");
   }
 }
-
-namespace {
-
-// Tabs and newlines inside a TSV field would break the row; messages never need them.
-std::string tsv_field(std::string value) {
-  std::replace(value.begin(), value.end(), '\t', ' ');
-  std::replace(value.begin(), value.end(), '\n', ' ');
-  return value;
-}
-
-}  // namespace
 
 std::string long_text_note(const Encoding& encoding, const LongTextEncoding* long_text) {
   if (!encoding.truncated() && (long_text == nullptr || !long_text->applied)) return "";
@@ -131,7 +128,7 @@ std::string RecordWriter::format(const Record& record) const {
         fields.push_back(tsv_field(record.error));
       } else {
         const Prediction& p = *record.prediction;
-        fields.push_back(model_.labels()[p.label]);
+        fields.push_back(tsv_field(model_.labels()[p.label]));
         fields.push_back(format_fixed(p.probabilities[p.label], 6));
         for (float prob : p.probabilities) fields.push_back(format_fixed(prob, 6));
         fields.push_back(record.encoding->truncated() ? "true" : "false");
@@ -143,11 +140,11 @@ std::string RecordWriter::format(const Record& record) const {
     }
     case OutputFormat::Text: {
       if (record.prediction == nullptr) {
-        out = "error: " + record.error + "\n";
+        out = "error: " + printable(record.error) + "\n";
       } else {
         const Prediction& p = *record.prediction;
         for (int i : ranked_labels(p.probabilities, top_k_)) {
-          out += (out.empty() ? "" : "  ") + model_.labels()[i] + " " + format_fixed(p.probabilities[i], 4);
+          out += (out.empty() ? "" : "  ") + printable(model_.labels()[i]) + " " + format_fixed(p.probabilities[i], 4);
         }
         const std::string note = long_text_note(*record.encoding, record.long_text);
         if (!note.empty()) out += "  (" + note + ")";
