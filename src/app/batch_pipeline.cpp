@@ -85,7 +85,8 @@ class WorkQueue {
   using Work = std::function<FormattedBatch(const Batch&, Workspace&)>;
 
   WorkQueue(size_t threads, Work work) : work_(std::move(work)) {
-    // The workers leave SIGINT and SIGTERM to the reading thread: theirs are the reads and writes to interrupt.
+    // The workers leave SIGINT, SIGTERM and SIGHUP to the main thread, which holds them off while it renames
+    // an output into place (a worker taking one then would remove the file mid-commit).
     const InterruptionsBlocked blocked;
     for (size_t t = 0; t < threads; ++t) {
       try {
@@ -230,16 +231,12 @@ PipelineResult run_pipeline(const Model& model, InputReader& reader, RecordWrite
       write_finished(false);
     };
     while (reader.next(input)) {
-      throw_if_interrupted();
       batch.text_bytes += input.text.size();
       batch.inputs.push_back(std::move(input));
       if (batch.inputs.size() >= options.batch_size || batch.text_bytes >= kMaxBatchTextBytes) submit();
     }
     if (!batch.inputs.empty()) submit();
-    while (out.batches_written() < submitted) {
-      throw_if_interrupted();
-      write_finished(true);
-    }
+    while (out.batches_written() < submitted) write_finished(true);
   } catch (...) {
     queue.fail(std::current_exception());
     queue.stop();

@@ -21,7 +21,6 @@ void begin_command(const Context& context) {
                     : context.verbosity == 1 ? spdlog::level::info
                                              : spdlog::level::warn);
   spdlog::set_default_logger(logger);
-  install_signal_handlers();
   // attn parallelises over batches itself; BLAS threads inside each worker would only oversubscribe the cores.
   ops::set_blas_threads(1);
 }

@@ -169,7 +169,6 @@ int run_eval(const CLI::App& command, const Context& context, const EvalOptions&
 
   InputText in;
   while (reader.next(in)) {
-    throw_if_interrupted();
     if (!in.error.empty()) {
       bad_line(in, in.error);
       continue;

@@ -40,19 +40,20 @@ constexpr const char* kExplainExamples =
     "line each. --html writes one self-contained page (no network needed) with the prediction, the shaded\n"
     "tokens and a heatmap per layer and head.\n";
 
-// All of stdin, without its final line break(s): `attn explain -`.
+struct TooLong {};
+
+// All of stdin, without its final line break(s): `attn explain -`. Throws TooLong past kMaxLineBytes.
 std::string read_stdin() {
   std::string text;
   char buffer[1 << 16];
   while (true) {
     const ssize_t n = ::read(STDIN_FILENO, buffer, sizeof buffer);
     if (n > 0) {
+      if (text.size() + static_cast<size_t>(n) > kMaxLineBytes) throw TooLong();
       text.append(buffer, static_cast<size_t>(n));
     } else if (n == 0) {
       break;
-    } else if (errno == EINTR) {
-      throw_if_interrupted();
-    } else {
+    } else if (errno != EINTR) {
       throw IoError(std::string("-: cannot read (") + std::strerror(errno) + ")");
     }
   }
@@ -64,7 +65,15 @@ int run_explain(const Context& context, const CLI::App& command, const ExplainOp
   const Model& model = load_model(context);
   check_long_text_options(command, o.long_text, model.config());
   check_outputs_distinct({{"--html", o.html_file}}, {{"the model", model.source()}});
-  const std::string text = o.text == "-" ? read_stdin() : o.text;
+  std::string text = o.text;
+  if (o.text == "-") {
+    try {
+      text = read_stdin();
+    } catch (const TooLong&) {
+      std::fprintf(stderr, "attn: explain: -: %s\n", too_long_message().c_str());
+      return kExitInputErrors;
+    }
+  }
 
   Workspace work;
   const std::vector<TextPrediction> results = predict_texts(model, {text}, o.long_text, work, true);

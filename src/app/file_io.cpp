@@ -19,11 +19,7 @@ void OutputSink::flush() {
   while (written < buffer_.size()) {
     const ssize_t n = ::write(fd_, buffer_.data() + written, buffer_.size() - written);
     if (n < 0) {
-      if (errno == EINTR) {
-        // An interruption gives up on a reader that does not read (a stalled pipe); any other signal resumes.
-        throw_if_interrupted();
-        continue;
-      }
+      if (errno == EINTR) continue;
       if (errno == EPIPE) throw BrokenPipe(name_);
       throw IoError(name_ + ": write failed (" + reason() + ")");
     }
@@ -48,14 +44,14 @@ AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), target_(resol
     sink_ = OutputSink(fd, path_);
     return;
   }
-  cleanup_.emplace();
   std::string pattern = target_.path + ".tmp-XXXXXX";
-  const int fd = mkstemp(pattern.data());
-  if (fd < 0) {
-    const std::string why = reason();
-    cleanup_.reset();
-    throw IoError(path_ + ": cannot create a temporary file beside it (" + why + ")");
+  int fd = -1;
+  {
+    const InterruptionsBlocked blocked;  // no interruption between creating the file and registering it
+    fd = mkstemp(pattern.data());
+    if (fd >= 0) registered_.emplace(pattern);
   }
+  if (fd < 0) throw IoError(path_ + ": cannot create a temporary file beside it (" + reason() + ")");
   temp_path_ = pattern;
   sink_ = OutputSink(fd, path_);
   // mkstemp creates the file 0600, owned by whoever runs attn; the result should get the mode any new file gets
@@ -77,15 +73,23 @@ AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), target_(resol
 
 AtomicFile::~AtomicFile() {
   if (open_) {
+    const InterruptionsBlocked blocked;
     ::close(sink_.fd());
     if (!temp_path_.empty()) ::unlink(temp_path_.c_str());
+    registered_.reset();
   }
 }
 
 void AtomicFile::commit() {
   sink_.flush();
-  throw_if_interrupted();
+  // From here the temporary file is renamed or copied into place and removed: an interruption waits until
+  // that is done, so that it never leaves a half-copied file, nor removes a file already renamed.
+  const InterruptionsBlocked blocked;
   open_ = false;
+  struct Unregister {
+    std::optional<RemovedOnInterruption>& registered;
+    ~Unregister() { registered.reset(); }
+  } unregister{registered_};
   if (temp_path_.empty()) {  // in place or a descriptor: nothing to fsync or rename
     if (::close(sink_.fd()) != 0) throw IoError(path_ + ": write failed (" + reason() + ")");
     return;
@@ -164,11 +168,7 @@ bool LineReader::fill() {
   buffer_.resize(old_size + kChunk);
   while (true) {
     const ssize_t n = ::read(fd_, buffer_.data() + old_size, kChunk);
-    if (n < 0 && errno == EINTR) {
-      if (interrupted()) buffer_.resize(old_size);
-      throw_if_interrupted();
-      continue;
-    }
+    if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       const std::string why = reason();
       buffer_.resize(old_size);
@@ -180,7 +180,25 @@ bool LineReader::fill() {
   }
 }
 
+std::string too_long_message() {
+  return "longer than " + std::to_string(kMaxLineBytes >> 20) + " MiB, the longest line attn reads";
+}
+
+void LineReader::skip_line() {
+  while (true) {
+    const size_t newline = buffer_.find('\n', start_);
+    if (newline != std::string::npos) {
+      start_ = newline + 1;
+      return;
+    }
+    buffer_.clear();
+    start_ = 0;
+    if (!fill()) return;
+  }
+}
+
 bool LineReader::next(std::string& line) {
+  overlong_ = false;
   size_t scanned = start_;
   while (true) {
     const size_t newline = buffer_.find('\n', scanned);
@@ -194,6 +212,12 @@ bool LineReader::next(std::string& line) {
     scanned = buffer_.size() - start_;  // relative: fill() moves the unconsumed bytes to the front
     if (!fill()) break;
     scanned += start_;
+    if (buffer_.size() - start_ > kMaxLineBytes) {
+      skip_line();
+      line.clear();
+      overlong_ = true;
+      return true;
+    }
   }
   if (start_ >= buffer_.size()) return false;
   size_t end = buffer_.size();

@@ -52,8 +52,7 @@ class AtomicFile {
   AtomicFile& operator=(const AtomicFile&) = delete;
 
   OutputSink& sink() { return sink_; }
-  // flush, fsync, rename (or copy in; in place: flush, close); throws IoError, or Interrupted when an
-  // interruption came first: an interrupted run never replaces a file.
+  // flush, fsync, rename (or copy in; in place: flush, close); throws IoError.
   void commit();
 
  private:
@@ -61,13 +60,19 @@ class AtomicFile {
 
   std::string path_;
   OutputTarget target_;
-  std::string temp_path_;                  // empty when writing in place or to a descriptor
-  std::optional<CleanupPending> cleanup_;  // while the temporary file exists
+  std::string temp_path_;                            // empty when writing in place or to a descriptor
+  std::optional<RemovedOnInterruption> registered_;  // while the temporary file exists
   OutputSink sink_;
   bool open_ = true;
 };
 
-// Reads lines from a file descriptor with a large buffer; any line length works (a 50 MB line is one line).
+// The longest line (and explain's longest text) attn reads: a longer one is an error, so that input without
+// line breaks (/dev/zero, a binary file) cannot take all memory.
+constexpr size_t kMaxLineBytes = size_t{64} << 20;
+// "longer than 64 MiB, the longest line attn reads"
+std::string too_long_message();
+
+// Reads lines from a file descriptor with a large buffer; any line up to kMaxLineBytes (a 50 MB line is one line).
 class LineReader {
  public:
   LineReader(int fd, std::string name, bool owns_fd);
@@ -75,17 +80,22 @@ class LineReader {
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;
   // The next line without its "\n" (nor a "\r" before it); false at the end of the input (a last line without
-  // a final newline is still a line). Throws IoError on a read error and Interrupted on a signal.
+  // a final newline is still a line). Throws IoError on a read error.
+  // A line longer than kMaxLineBytes is skipped to its end without being kept: next() returns it empty and
+  // overlong() is true until the next call.
   bool next(std::string& line);
+  bool overlong() const { return overlong_; }
 
  private:
-  bool fill();  // reads more; false at end of input
+  bool fill();       // reads more; false at end of input
+  void skip_line();  // drops input up to and including the next newline
   int fd_;
   std::string name_;
   bool owns_fd_;
   std::string buffer_;
   size_t start_ = 0;  // first unconsumed byte of buffer_
   bool eof_ = false;
+  bool overlong_ = false;
 };
 
 }  // namespace attn::app

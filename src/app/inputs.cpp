@@ -50,13 +50,16 @@ bool InputReader::next(InputText& out) {
       bool got = false;
       try {
         got = lines_->next(text);
-      } catch (const Interrupted&) {
-        throw;
       } catch (const IoError& e) {
         // A source that fails mid-way gets one error record; reading goes on with the next source.
         had_io_error_ = true;
         lines_.reset();
         out = InputText{stream_name_, line_ + 1, "", e.what()};
+        return true;
+      }
+      if (got && lines_->overlong()) {
+        const std::string where = stream_name_ + ":" + std::to_string(++line_);
+        out = InputText{stream_name_, line_, "", where + ": " + too_long_message()};
         return true;
       }
       if (got) {

@@ -60,6 +60,7 @@ __attribute__((section(".preinit_array"), used)) void (*const kPreinit)(int, cha
 int main(int argc, char** argv) {
   using namespace attn::app;
   reserve_standard_descriptors();
+  install_signal_handlers();  // before anything takes time: the model is not loaded yet, but a load may be long
   CLI::App app{"attn: classify text with a small Transformer and see what it attended to", "attn"};
   Context context;
   context.argv0 = argv[0];
@@ -76,9 +77,6 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return kExitUsage;
-  } catch (const Interrupted&) {
-    std::fprintf(stderr, "attn: interrupted\n");
-    return kExitInterrupted;
   } catch (const BrokenPipe&) {
     return kExitBrokenPipe;  // the reader has all it wanted (`attn ... | head -1`): nothing to report
   } catch (const attn::ModelError& e) {

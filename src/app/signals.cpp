@@ -5,28 +5,36 @@
 
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <csignal>
 #include <cstring>
 
+#include "attn/errors.h"
 #include "exit_codes.h"
 
 namespace attn::app {
 namespace {
 
-volatile std::sig_atomic_t g_interrupted = 0;
-std::atomic<int> g_cleanups_pending{0};
-static_assert(std::atomic<int>::is_always_lock_free, "read from a signal handler");
-
 constexpr int kInterruptions[] = {SIGINT, SIGTERM, SIGHUP};
 
+// The temporary files to remove, readable from the handler without locks: a slot's path is written before
+// it is marked used, and the handler reads only used slots. attn has at most three at a time (the output, the
+// attention dump or HTML report, a model cache entry).
+struct Slot {
+  std::atomic<bool> used{false};
+  char path[PATH_MAX];
+};
+constexpr int kSlots = 8;
+Slot g_slots[kSlots];
+static_assert(std::atomic<bool>::is_always_lock_free, "read from a signal handler");
+
 extern "C" void on_interrupt(int) {
-  g_interrupted = 1;
-  if (g_cleanups_pending.load() == 0) {
-    // Nothing to remove: stop now rather than after a model load, a blocked write or the rest of the work.
-    constexpr char kMessage[] = "attn: interrupted\n";
-    [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
-    ::_exit(kExitInterrupted);
+  for (Slot& slot : g_slots) {
+    if (slot.used.load(std::memory_order_acquire)) ::unlink(slot.path);
   }
+  constexpr char kMessage[] = "attn: interrupted\n";
+  [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+  ::_exit(kExitInterrupted);
 }
 
 }  // namespace
@@ -35,7 +43,7 @@ void install_signal_handlers() {
   struct sigaction action {};
   action.sa_handler = on_interrupt;
   sigemptyset(&action.sa_mask);
-  action.sa_flags = 0;  // no SA_RESTART: a blocked read or write returns EINTR and the caller notices
+  for (int signal : kInterruptions) sigaddset(&action.sa_mask, signal);  // one handler at a time
   for (int signal : kInterruptions) sigaction(signal, &action, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
   // Past a file size limit (ulimit -f) a write must fail with EFBIG, reported and cleaned up like a full disk;
@@ -43,14 +51,18 @@ void install_signal_handlers() {
   std::signal(SIGXFSZ, SIG_IGN);
 }
 
-bool interrupted() { return g_interrupted != 0; }
-
-void throw_if_interrupted() {
-  if (interrupted()) throw Interrupted();
+RemovedOnInterruption::RemovedOnInterruption(const std::string& path) : slot_(-1) {
+  for (int i = 0; i < kSlots && slot_ < 0; ++i) {
+    if (!g_slots[i].used.load() && path.size() < sizeof g_slots[i].path) {
+      std::memcpy(g_slots[i].path, path.c_str(), path.size() + 1);
+      g_slots[i].used.store(true, std::memory_order_release);
+      slot_ = i;
+    }
+  }
+  if (slot_ < 0) throw IoError(path + ": too many temporary files at once, or a path too long");
 }
 
-CleanupPending::CleanupPending() { ++g_cleanups_pending; }
-CleanupPending::~CleanupPending() { --g_cleanups_pending; }
+RemovedOnInterruption::~RemovedOnInterruption() { g_slots[slot_].used.store(false, std::memory_order_release); }
 
 InterruptionsBlocked::InterruptionsBlocked() {
   sigset_t block;

@@ -1,37 +1,35 @@
 #pragma once
 // SIGINT, SIGTERM and SIGHUP, and the standard descriptors a process may be started without.
 //
-// An interruption ends the process at once (exit 130) unless a temporary file exists: then it only sets a flag
-// that the work checks between batches, in blocked reads and writes, and before a commit, so that the
-// temporary file is removed on the way out and the previous file is left as it was.
+// An interruption ends the process at once with exit code 130, whatever it is doing (loading a model, blocked
+// on a stalled pipe, computing), after removing the temporary files registered below: so the previous file
+// of every output is left as it was, and nothing waits for the work to notice a flag.
 #include <signal.h>
 
-#include "attn/errors.h"
+#include <string>
 
 namespace attn::app {
-
-// Thrown when an interruption is noticed; main() exits with kExitInterrupted.
-struct Interrupted : Error {
-  Interrupted() : Error("interrupted") {}
-};
 
 // Installs the handlers; SIGPIPE and SIGXFSZ are ignored so that a closed reader or a file size limit is an
 // error to report and clean up after, not a silent kill that leaves temporary files.
 void install_signal_handlers();
-bool interrupted();
-void throw_if_interrupted();  // throws Interrupted
 
-// While one of these lives, an interruption waits for the work to notice it (a temporary file is to be removed).
-class CleanupPending {
+// A temporary file that an interruption removes while this lives. Create it with InterruptionsBlocked held
+// around the file's creation, and end it with them held around the file's rename or removal, so that no
+// interruption falls between the two.
+class RemovedOnInterruption {
  public:
-  CleanupPending();
-  ~CleanupPending();
-  CleanupPending(const CleanupPending&) = delete;
-  CleanupPending& operator=(const CleanupPending&) = delete;
+  explicit RemovedOnInterruption(const std::string& path);  // throws IoError when every slot is taken
+  ~RemovedOnInterruption();
+  RemovedOnInterruption(const RemovedOnInterruption&) = delete;
+  RemovedOnInterruption& operator=(const RemovedOnInterruption&) = delete;
+
+ private:
+  int slot_;
 };
 
-// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread while it lives (for starting threads that must leave
-// them to the main thread, whose blocked reads and writes they interrupt).
+// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread while it lives; one that arrives meanwhile is acted on
+// when it ends. Also for starting threads that leave them to the main thread.
 class InterruptionsBlocked {
  public:
   InterruptionsBlocked();
