@@ -37,3 +37,17 @@ py_check() {
   shift 2
   if (cd "$WORK" && "$PY" -c "$code" "$@" 2>>"$WORK/pyerr"); then pass; else fail "$name: $(tail -3 "$WORK/pyerr")"; fi
 }
+
+# unprivileged COMMAND...: runs the command as an ordinary user: as is when this is not root, else as nobody
+# (setpriv), for checks that root's permissions would skip. $WORK is opened to nobody for it (mode 0711: its
+# files keep their own modes). Returns 77 without running anything when that cannot be done (no setpriv, or
+# nobody cannot run $ATTN or read $TINY); skip_unprivileged NAME then says so.
+unprivileged() {
+  if [ "$(id -u)" -ne 0 ]; then "$@"; return; fi
+  command -v setpriv >/dev/null || return 77
+  chmod 0711 "$WORK"
+  local as_nobody=(setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all)
+  "${as_nobody[@]}" test -x "$ATTN" -a -r "$TINY" 2>/dev/null || return 77
+  "${as_nobody[@]}" "$@"
+}
+skip_unprivileged() { echo "SKIP: $1: cannot run as an ordinary user here (root without setpriv, or nobody cannot reach the build)" >&2; }

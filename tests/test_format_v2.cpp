@@ -12,6 +12,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "attn/errors.h"
@@ -208,6 +209,8 @@ TEST_CASE("a format-v2 model goes through the binary cache unchanged", "[format-
   const fs::path path = dir / "v2.json";
   std::ofstream(path) << v2_model().dump();
   const std::string cache_dir = (dir / "cache").string();
+  // A file changed within the last second is not cached (its stamp could still miss a change): wait it out.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   attn::CacheOutcome first, second;
   const attn::Model parsed = attn::load_model_cached(path.string(), cache_dir, &first);
   const attn::Model cached = attn::load_model_cached(path.string(), cache_dir, &second);

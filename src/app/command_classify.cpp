@@ -69,6 +69,11 @@ int run_classify(const Context& context, const CLI::App& command, const Classify
   validate_dump_options(o.dump, model.config());
   check_long_text_options(command, o.long_text, model);
   check_table_options(command, o.table);
+  std::vector<NamedFile> reads = {{"the model", model.source()}};
+  for (const auto& file : o.input_files) reads.push_back({"-i", file});
+  // "-" is checked as the /dev/stdout it is written to, so that `-o - > input` is refused like `-o /dev/stdout`.
+  check_outputs_distinct({{"--output", output_path(o.output_file)}, {"--attention", output_path(o.attention_file)}},
+                         reads);
   std::vector<InputSource> sources = input_sources(o);
   bool interactive = false;
   for (const auto& s : sources) {

@@ -40,19 +40,20 @@ constexpr const char* kExplainExamples =
     "line each. --html writes one self-contained page (no network needed) with the prediction, the shaded\n"
     "tokens and a heatmap per layer and head.\n";
 
-// All of stdin, without its final line break(s): `attn explain -`.
+struct TooLong {};
+
+// All of stdin, without its final line break(s): `attn explain -`. Throws TooLong past kMaxLineBytes.
 std::string read_stdin() {
   std::string text;
   char buffer[1 << 16];
   while (true) {
     const ssize_t n = ::read(STDIN_FILENO, buffer, sizeof buffer);
     if (n > 0) {
+      if (text.size() + static_cast<size_t>(n) > kMaxLineBytes) throw TooLong();
       text.append(buffer, static_cast<size_t>(n));
     } else if (n == 0) {
       break;
-    } else if (errno == EINTR) {
-      if (interrupted()) throw Interrupted();
-    } else {
+    } else if (errno != EINTR) {
       throw IoError(std::string("-: cannot read (") + std::strerror(errno) + ")");
     }
   }
@@ -63,7 +64,16 @@ std::string read_stdin() {
 int run_explain(const Context& context, const CLI::App& command, const ExplainOptions& o) {
   const Model& model = load_model(context);
   check_long_text_options(command, o.long_text, model);
-  const std::string text = o.text == "-" ? read_stdin() : o.text;
+  check_outputs_distinct({{"--html", output_path(o.html_file)}}, {{"the model", model.source()}});
+  std::string text = o.text;
+  if (o.text == "-") {
+    try {
+      text = read_stdin();
+    } catch (const TooLong&) {
+      std::fprintf(stderr, "attn: explain: -: %s\n", too_long_message().c_str());
+      return kExitInputErrors;
+    }
+  }
 
   Workspace work;
   const std::vector<TextPrediction> results = predict_texts(model, {text}, o.long_text, work, true);

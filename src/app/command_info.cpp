@@ -10,6 +10,8 @@
 #include "exit_codes.h"
 #include "file_io.h"
 #include "model_path.h"
+#include "output_helpers.h"
+#include "printable.h"
 
 namespace attn::app {
 namespace {
@@ -26,14 +28,16 @@ nlohmann::ordered_json read_metadata(const std::string& path) {
   return root["metadata"];
 }
 
-// "key  value" lines, nested objects flattened to dotted keys (source.files.vocab.txt).
+// "key  value" lines, nested objects flattened to dotted keys (source.files.vocab.txt). Values come from the
+// model file, so they are escaped before they reach a terminal.
 void append_text_lines(std::string& text, const std::string& key, const nlohmann::ordered_json& value) {
   if (value.is_object() && !value.empty()) {
     for (const auto& [inner, item] : value.items()) append_text_lines(text, key + "." + inner, item);
     return;
   }
-  text += key + std::string(key.size() < 20 ? 20 - key.size() : 1, ' ') +
-          (value.is_string() ? value.get<std::string>() : value.dump()) + "\n";
+  const std::string shown = printable(key);
+  text += shown + std::string(shown.size() < 20 ? 20 - shown.size() : 1, ' ') +
+          printable(value.is_string() ? value.get<std::string>() : dump_json(value)) + "\n";
 }
 
 int run_info(const Context& context, OutputFormat format) {
@@ -78,10 +82,10 @@ int run_info(const Context& context, OutputFormat format) {
     for (const auto& [key, value] : info["metadata"].items()) {
       if (key == "source") continue;
       // A nested object stays one JSON value on its line; the training arguments alone are some forty keys.
-      append_text_lines(text, "metadata." + key, value.is_object() ? nlohmann::ordered_json(value.dump()) : value);
+      append_text_lines(text, "metadata." + key, value.is_object() ? nlohmann::ordered_json(dump_json(value)) : value);
     }
   } else {
-    text = info.dump(2) + "\n";
+    text = dump_json(info, 2) + "\n";
   }
   OutputSink out(STDOUT_FILENO, "stdout");
   out.append(text);

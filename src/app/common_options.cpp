@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "output_target.h"
+
 namespace attn::app {
 
 void add_long_text_options(CLI::App& command, LongTextOptions& options) {
@@ -99,6 +101,25 @@ bool names_stdout(const std::string& output_option) { return output_option == "-
 
 std::string output_path(const std::string& output_option) {
   return names_stdout(output_option) ? "/dev/stdout" : output_option;
+}
+
+void check_outputs_distinct(const std::vector<NamedFile>& outputs, const std::vector<NamedFile>& reads) {
+  std::vector<std::pair<const NamedFile*, FileIdentity>> seen;
+  for (const NamedFile& read : reads) {
+    FileIdentity identity;
+    if (!read.path.empty() && file_identity(read.path, identity)) seen.emplace_back(&read, identity);
+  }
+  for (const NamedFile& output : outputs) {
+    FileIdentity identity;
+    if (output.path.empty() || !output_identity(output.path, identity)) continue;
+    for (const auto& [other, other_identity] : seen) {
+      if (identity == other_identity) {
+        throw CLI::ValidationError(output.option, output.path + " is the same file as " + other->option +
+                                                      " (" + other->path + "); it would be overwritten");
+      }
+    }
+    seen.emplace_back(&output, identity);
+  }
 }
 
 void add_color_option(CLI::App& command, ColorMode& mode) {

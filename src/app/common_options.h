@@ -55,6 +55,16 @@ void add_table_options(CLI::App& command, TableOptions& options, bool keep);
 // CLI::ValidationError naming the option.
 void check_table_options(const CLI::App& command, const TableOptions& options);
 
+// A file named on the command line, with the option that named it ("--output", "the model", "-i").
+struct NamedFile {
+  std::string option;
+  std::string path;
+};
+// Refuses an output that would write over another output, the model or an input, under any name (a symbolic or
+// hard link, /dev/stdout redirected to it): the run would destroy what it reads, or keep only one output.
+// Empty paths are skipped. Throws CLI::ValidationError naming the output's option.
+void check_outputs_distinct(const std::vector<NamedFile>& outputs, const std::vector<NamedFile>& reads);
+
 enum class ColorMode { Auto, Always, Never };
 void add_color_option(CLI::App& command, ColorMode& mode);
 // Auto: the descriptor is a terminal, $NO_COLOR is unset or empty (https://no-color.org) and $TERM is not "dumb".

@@ -68,8 +68,6 @@ bool InputReader::next(InputText& out) {
       bool got = false;
       try {
         got = lines_->next(text);
-      } catch (const Interrupted&) {
-        throw;
       } catch (const IoError& e) {
         // A source that fails mid-way gets one error record; reading goes on with the next source.
         had_io_error_ = true;
@@ -77,17 +75,39 @@ bool InputReader::next(InputText& out) {
         out = input_record(stream_name_, line_ + 1, "", e.what());
         return true;
       }
+      // In every input format, not only one text per line: a TSV, CSV or JSONL line is as unbounded.
+      if (got && lines_->overlong()) {
+        const std::string where = stream_name_ + ":" + std::to_string(++line_);
+        out = input_record(stream_name_, line_, "", where + ": " + too_long_message());
+        return true;
+      }
       if (got && rows_) {
         bytes_read_ += text.size() + 1;
         const size_t first_line = ++line_;
-        // A quoted CSV field may go on over the next lines; they belong to this row.
-        const RowReader::NextLine next_line = [this](std::string& more) {
+        // A quoted CSV field may go on over the next lines; they belong to this row, which is held whole, so the
+        // row as a whole is held to the line limit.
+        size_t row_bytes = text.size();
+        bool too_long = false;
+        const RowReader::NextLine next_line = [&](std::string& more) {
           if (!lines_->next(more)) return false;
-          bytes_read_ += more.size() + 1;
           ++line_;
+          row_bytes += more.size() + 1;
+          if (lines_->overlong() || row_bytes > kMaxLineBytes) {
+            too_long = true;
+            return false;
+          }
+          bytes_read_ += more.size() + 1;
           return true;
         };
-        if (!rows_->read(std::move(text), first_line, next_line, out)) continue;  // the header
+        const bool is_row = rows_->read(std::move(text), first_line, next_line, out);
+        if (too_long) {
+          const std::string where = stream_name_ + ":" + std::to_string(first_line);
+          out = input_record(stream_name_, first_line, "", where + ": " + too_long_message());
+          // What follows would be read from inside the quoted field, as rows of their own.
+          lines_.reset();
+          return true;
+        }
+        if (!is_row) continue;  // the header
         if (rows_->failed()) lines_.reset();
         return true;
       }

@@ -1,6 +1,8 @@
 #include "attn/config.h"
 
 #include <cmath>
+#include <limits>
+#include <sstream>
 #include <utility>
 #include <vector>
 
@@ -81,6 +83,11 @@ ModelConfig parse_config(const nlohmann::json& node, const std::string& where, i
   const double eps = config.number("layer_norm_eps");
   if (!(eps > 0.0) || eps > 1.0) config.fail("layer_norm_eps", "must be in (0, 1], got " + std::to_string(eps));
   c.layer_norm_eps = static_cast<float>(eps);
+  if (!(c.layer_norm_eps > 0.0f)) {  // 1e-50 is above 0 as a double, and 0 as the float the model uses
+    std::ostringstream message;
+    message << eps << " is 0 as a float32 (the smallest above 0 is " << std::numeric_limits<float>::denorm_min() << ")";
+    config.fail("layer_norm_eps", message.str());
+  }
   c.norm_placement = parse_choice(config, "norm_placement", kNormPlacements);
   c.activation = parse_choice(config, "activation", kActivations);
   if (c.activation == Activation::GeluTanh && format_version < 2) {

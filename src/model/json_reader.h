@@ -53,6 +53,10 @@ Enum parse_choice(const JsonReader& reader, const char* key, const std::pair<con
   }
   reader.fail(key, "\"" + value + "\" is not supported (supported: " + supported + ")");
 }
+// Parses a model file's text, refusing a key that appears twice in one object (JSON leaves it open, and
+// nlohmann would keep the last: a file with two `d_model`s must not load as either). Throws ModelError naming
+// the source, and nlohmann's parse_error and out_of_range for malformed JSON.
+nlohmann::json parse_json_without_duplicate_keys(const std::string& text, const std::string& source);
 
 // The JSON type name a user would recognise: "string", "number", "array", ...
 std::string json_type_name(const nlohmann::json& value);

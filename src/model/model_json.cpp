@@ -5,14 +5,12 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "attn/errors.h"
 #include "attn/model.h"
 #include "attn/tensor_table.h"
 #include "json_reader.h"
+#include "model_file.h"
 #include "weights_binder.h"
 
 namespace attn {
@@ -188,7 +186,7 @@ std::string metadata_source(const nlohmann::json& document) {
 Model Model::parse(const std::string& json_text, const std::string& source) {
   nlohmann::json document;
   try {
-    document = nlohmann::json::parse(json_text);
+    document = parse_json_without_duplicate_keys(json_text, source);
   } catch (const nlohmann::json::parse_error& e) {
     // e.byte is the 1-based position where parsing stopped.
     throw ModelError(source + ": not valid JSON (at byte " + std::to_string(e.byte) + "): " + e.what());
@@ -216,14 +214,8 @@ Model Model::parse(const std::string& json_text, const std::string& source) {
 }
 
 Model Model::load(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw ModelError(path + ": is a directory, expected a model file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ModelError(path + ": cannot open model file (" + std::string(std::strerror(errno)) + ")");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) throw ModelError(path + ": read error");
-  return parse(buffer.str(), path);
+  ModelFile file(path);
+  return parse(file.read_all(), path);
 }
 
 }  // namespace attn
