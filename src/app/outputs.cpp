@@ -181,12 +181,13 @@ std::string RecordWriter::format(const Record& record) const {
         out = "error: " + printable(record.error) + "\n";
       } else {
         const Prediction& p = *record.prediction;
-        if (below_threshold(p, layout_)) out = kNoLabel;
+        const bool unsure = below_threshold(p, layout_);
+        if (unsure) out = kNoLabel;
         for (int i : ranked_labels(p.probabilities, layout_.top_k)) {
           out += (out.empty() ? "" : "  ") + printable(model_.labels()[i]) + " " + format_fixed(p.probabilities[i], 4);
         }
         std::string note = long_text_note(*record.encoding, record.long_text);
-        if (below_threshold(p, layout_)) {
+        if (unsure) {
           note += (note.empty() ? "no label reached " : "; no label reached ") + format_fixed(layout_.threshold, 4);
         }
         if (!note.empty()) out += "  (" + note + ")";
