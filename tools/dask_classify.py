@@ -93,7 +93,7 @@ def classify_piece(command, data_path, start, end, header, name, first_line):
 
 
 class Piece:
-    """One piece of one input file, with what its records are joined by."""
+    """One piece of one input file: its name as given, the path the workers open, its byte range."""
 
     def __init__(self, name, path, start, end):
         self.name, self.path, self.start, self.end = name, path, start, end
@@ -155,9 +155,8 @@ def piece_place(piece):
     return f"{piece.name}, bytes {piece.start} to {piece.end} (from line {piece.first_line})"
 
 
-def run(client, args, out):
+def run(client, args, pieces, out):
     """Classifies every piece and writes the records to `out`; returns the exit code."""
-    pieces = pieces_of(args.files, args.piece_size)
     command = [args.attn] + (["--model", args.model] if args.model else []) + [
         "classify", "--progress", "never", "-f", args.format, "--input-format", args.input_format]
     command += (["--header"] if args.header else []) + args.attn_arguments
@@ -191,6 +190,7 @@ def main(argv):
 
     # The workers need not have this module: it travels with the tasks.
     cloudpickle.register_pickle_by_value(line_pieces)
+    pieces = pieces_of(args.files, args.piece_size)  # before connecting: an unreadable file ends the run here
     if args.scheduler:
         client = Client(args.scheduler)
     else:
@@ -198,13 +198,13 @@ def main(argv):
     temporary = None
     try:
         if args.output == "-":
-            code = run(client, args, sys.stdout.buffer)
+            code = run(client, args, pieces, sys.stdout.buffer)
             sys.stdout.flush()
             return code
         directory = os.path.dirname(os.path.abspath(args.output))
         handle, temporary = tempfile.mkstemp(prefix=".dask_classify.", dir=directory)
         with os.fdopen(handle, "wb") as out:
-            code = run(client, args, out)
+            code = run(client, args, pieces, out)
         if code in (0, EXIT_INPUT_ERRORS, EXIT_BELOW_THRESHOLD):
             os.chmod(temporary, 0o666 & ~current_umask())
             os.replace(temporary, args.output)
