@@ -9,8 +9,8 @@
 
 namespace attn::app {
 
-InputReader::InputReader(std::vector<InputSource> sources, TableOptions table)
-    : sources_(std::move(sources)), table_(std::move(table)) {}
+InputReader::InputReader(std::vector<InputSource> sources, TableOptions table, StdinNaming stdin_naming)
+    : sources_(std::move(sources)), table_(std::move(table)), stdin_naming_(std::move(stdin_naming)) {}
 
 namespace {
 
@@ -34,10 +34,12 @@ bool InputReader::open_next_source(InputText& out) {
     return true;
   }
   line_ = 0;
+  line_offset_ = 0;
   rows_.reset();
   if (source.kind == InputSource::Kind::Stdin) {
-    lines_ = std::make_unique<LineReader>(STDIN_FILENO, "-", false);
-    stream_name_ = "-";
+    stream_name_ = stdin_naming_.name;
+    line_offset_ = stdin_naming_.first_line - 1;
+    lines_ = std::make_unique<LineReader>(STDIN_FILENO, stream_name_, false);
     if (table_.format != InputFormat::Lines) rows_ = std::make_unique<RowReader>(table_, stream_name_);
     return false;
   }
@@ -72,18 +74,19 @@ bool InputReader::next(InputText& out) {
         // A source that fails mid-way gets one error record; reading goes on with the next source.
         had_io_error_ = true;
         lines_.reset();
-        out = input_record(stream_name_, line_ + 1, "", e.what());
+        out = input_record(stream_name_, line_offset_ + line_ + 1, "", e.what());
         return true;
       }
       // In every input format, not only one text per line: a TSV, CSV or JSONL line is as unbounded.
       if (got && lines_->overlong()) {
-        const std::string where = stream_name_ + ":" + std::to_string(++line_);
-        out = input_record(stream_name_, line_, "", where + ": " + too_long_message());
+        const size_t number = line_offset_ + ++line_;
+        const std::string where = stream_name_ + ":" + std::to_string(number);
+        out = input_record(stream_name_, number, "", where + ": " + too_long_message());
         return true;
       }
       if (got && rows_) {
         bytes_read_ += text.size() + 1;
-        const size_t first_line = ++line_;
+        const size_t first_line = line_offset_ + ++line_;
         // A quoted CSV field may go on over the next lines; they belong to this row, which is held whole, so the
         // row as a whole is held to the line limit.
         size_t row_bytes = text.size();
@@ -114,7 +117,7 @@ bool InputReader::next(InputText& out) {
       if (got) {
         bytes_read_ += text.size() + 1;
         if (++line_ == 1 && table_.header) continue;  // a header above one text per line
-        out = input_record(stream_name_, line_, std::move(text), "");
+        out = input_record(stream_name_, line_offset_ + line_, std::move(text), "");
         return true;
       }
       lines_.reset();
