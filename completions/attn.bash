@@ -9,7 +9,7 @@ _attn_options() {
     classify)
       echo "-h --help -i --input -f --format -k --top-k --attention --layers --heads --head-aggregate --rollout" \
         "--precision --long-text --stride --window-combine --progress -o --output --batch-size -t --threads" \
-        "--threshold --input-format --header --text-column --id-column --keep" ;;
+        "--threshold --input-format --header --text-column --id-column --keep --stdin-name --stdin-first-line" ;;
     explain) echo "-h --help --html --color --long-text --stride --window-combine" ;;
     info) echo "-h --help -f --format" ;;
     eval) echo "-h --help -i --input --data-format --header --label-map -f --format --long-text --stride --window-combine" \
@@ -58,7 +58,7 @@ _attn() {
     --input-format) COMPREPLY=($(compgen -W "lines tsv csv jsonl" -- "$cur")); return ;;
     --data-format) COMPREPLY=($(compgen -W "text-tab-label label-tab-text label-space-text" -- "$cur")); return ;;
     -k | --top-k | --layers | --heads | --precision | --stride | --batch-size | -t | --threads | --label-map | \
-      --threshold | --text-column | --id-column | --keep | --label-column)
+      --threshold | --text-column | --id-column | --keep | --label-column | --stdin-name | --stdin-first-line)
       return ;;  # numbers and lists: nothing to offer
   esac
 

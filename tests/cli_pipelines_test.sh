@@ -90,4 +90,13 @@ run_attn info -f json
 check "info shows the bundled model's metadata" py "import json,sys; m=json.load(open(sys.argv[1]))['metadata']; assert m['test_accuracy'] > 80"
 run_attn info; expect_out "info text shows metadata" "metadata.test_accuracy"
 
+# --stdin-name, --stdin-first-line: a piece of a file named and numbered as in it (tools/dask_classify.py).
+run_attn_stdin 'fine\n\n' --model "$TINY" classify -f jsonl --stdin-name big.txt --stdin-first-line 41
+expect_out "--stdin-name: the source" '{"source":"big.txt","line":41,'
+expect_out "--stdin-first-line: the error record's line and message" '"line":42,"error":"big.txt:42: empty line"'
+run_attn_stdin 'id\ttext\n7\tfine\n' --model "$TINY" classify --input-format tsv --header --id-column id -f tsv \
+  --stdin-name t.tsv --stdin-first-line 9
+expect_out "--stdin-first-line with --header: the header is line 9" $'t.tsv\t10\t7\t'
+run_attn --model "$TINY" classify --stdin-first-line 0 x
+expect_code "--stdin-first-line 0: refused" 2
 finish "cli_pipelines"

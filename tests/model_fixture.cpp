@@ -60,6 +60,47 @@ nlohmann::json small_model(const TensorMaker& make) {
   };
 }
 
+attn::ModelConfig small_config_v2() {
+  attn::ModelConfig c = small_config();
+  c.vocab_size = 8;
+  c.layer_norm_eps = 1e-12f;
+  c.activation = attn::Activation::GeluTanh;
+  c.positional_encoding = attn::PositionalEncoding::Learned;
+  c.pooling = attn::Pooling::First;
+  c.embedding_dim = 6;
+  c.embedding_norm = true;
+  c.embedding_projection = true;
+  c.head = attn::Head::BertPooler;
+  return c;
+}
+
+nlohmann::json small_model_v2(const TensorMaker& make) {
+  const attn::ModelConfig c = small_config_v2();
+  nlohmann::json m = small_model(make);
+  m["format_version"] = 2;
+  auto& config = m["config"];
+  config["vocab_size"] = c.vocab_size;
+  config["layer_norm_eps"] = 1e-12;
+  config["activation"] = "gelu_tanh";
+  config["positional_encoding"] = "learned";
+  config["pooling"] = "first";
+  config["embedding_dim"] = c.embedding_dim;
+  config["embedding_norm"] = true;
+  config["embedding_projection"] = true;
+  config["head"] = "bert_pooler";
+  m["tokenizer"]["special_tokens"] = {{"pad", "[PAD]"}, {"unk", "[UNK]"}, {"cls", "[CLS]"}, {"sep", "[SEP]"}};
+  m["tokenizer"]["wrap"] = "cls_sep";
+  m["tokenizer"]["vocab"] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "good", "bad", "film", "##s"};
+  m["weights"] = weights_json(c, make);
+  m["metadata"] = {{"source",
+                    {{"architecture", "BertForSequenceClassification"},
+                     {"folder", "tiny-bert"},
+                     {"weights_file", "model.safetensors"},
+                     {"files", {{"config.json", "00ff"}, {"vocab.txt", "ff00"}}},
+                     {"notes", {"one note"}}}}};
+  return m;
+}
+
 nlohmann::json& weight_named(nlohmann::json& model, const std::string& name) {
   for (auto& tensor : model["weights"])
     if (tensor["name"] == name) return tensor;

@@ -20,6 +20,12 @@ attn::ModelConfig small_config();
 // The whole model file for small_config(), each tensor of its table made by `make`.
 nlohmann::json small_model(const TensorMaker& make);
 
+// A format-v2 file in the style of an imported BERT-family model: vocab 8 ([CLS] and [SEP] added), embedding_dim 6
+// projected to d_model 4, the embedding norm, learned positions, gelu_tanh, first-token pooling, the bert_pooler
+// head and the cls_sep wrap; max_length 8 (a text budget of 6), layer_norm_eps 1e-12, metadata.source.
+attn::ModelConfig small_config_v2();
+nlohmann::json small_model_v2(const TensorMaker& make);
+
 // The entry of `weights` called `name` (std::runtime_error if there is none).
 nlohmann::json& weight_named(nlohmann::json& model, const std::string& name);
 

@@ -128,8 +128,8 @@ const std::vector<BadModel>& bad_models() {
       // --- format_version
       {"no format_version", edit([](json& m) { m.erase("format_version"); }),
        "m.json: format_version: missing (is this an attn model file?)"},
-      {"newer format_version", edit([](json& m) { m["format_version"] = 2; }),
-       "m.json: format_version: 2 is newer than this attn supports (up to 1); a newer attn is needed to read this file"},
+      {"newer format_version", edit([](json& m) { m["format_version"] = 3; }),
+       "m.json: format_version: 3 is newer than this attn supports (up to 2); a newer attn is needed to read this file"},
       {"format_version 0", edit([](json& m) { m["format_version"] = 0; }),
        "m.json: format_version: expected a positive integer, got 0"},
       {"negative format_version", edit([](json& m) { m["format_version"] = -1; }),
@@ -271,7 +271,7 @@ const std::vector<BadModel>& bad_models() {
        "ffn_dim, num_labels, layer_norm_eps, norm_placement, activation, positional_encoding, attention_score, "
        "causal, pooling)"},
       {"unsupported activation", edit([](json& m) { m["config"]["activation"] = "swish"; }),
-       "m.json: config.activation: \"swish\" is not supported (supported: relu, gelu)"},
+       "m.json: config.activation: \"swish\" is not supported (supported: relu, gelu, gelu_tanh)"},
       {"a 4-billion-element tensor (65536 x 65536 embedding)", [] { return model_with_vocab(65536, 65536).dump(); },
        "m.json: config: tensor embedding.weight would have shape [65536,65536] (4294967296 elements, more than the "
        "limit of 2147483648)"},

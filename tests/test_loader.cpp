@@ -57,8 +57,8 @@ TEST_CASE("a valid model loads, fuses Q/K/V and classifies", "[loader]") {
 
 TEST_CASE("malformed models are refused with a message naming where and what", "[loader]") {
   const std::vector<BadModelCase> cases = {
-      {"newer format", [](json& m) { m["format_version"] = 2; },
-       "m.json: format_version: 2 is newer than this attn supports (up to 1); a newer attn is needed"},
+      {"newer format", [](json& m) { m["format_version"] = 3; },
+       "m.json: format_version: 3 is newer than this attn supports (up to 2); a newer attn is needed"},
       {"format version not a number", [](json& m) { m["format_version"] = "1"; },
        "format_version: expected a positive integer, got \"1\""},
       {"no format version", [](json& m) { m.erase("format_version"); }, "format_version: missing"},

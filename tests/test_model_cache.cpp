@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "attn/model_cache.h"
 #include "attn/tensor_table.h"
@@ -51,6 +52,12 @@ TEST_CASE("a cached model is bit-identical to the parsed JSON", "[cache]") {
   const fs::path json = dir.path / "tiny.json";
   fs::copy_file(ATTN_FIXTURES_DIR "/tiny-model.json", json);
   const std::string cache_dir = (dir.path / "cache").string();
+  // A file changed within the last second is not cached (its stamp could still miss a change).
+  attn::CacheOutcome early;
+  attn::load_model_cached(json.string(), cache_dir, &early);
+  CHECK_FALSE(early.hit);
+  CHECK(early.problem.find("changed within the last second") != std::string::npos);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
 
   attn::CacheOutcome first;
   const attn::Model parsed = attn::load_model_cached(json.string(), cache_dir, &first);

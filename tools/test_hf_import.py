@@ -22,6 +22,7 @@ The default covers each architecture at the smallest shape and each larger shape
 minutes on a busy two-core machine); --quick only the smallest shapes; --full every architecture at every shape.
 """
 import argparse
+import contextlib
 import glob
 import json
 import os
@@ -72,6 +73,23 @@ class Results:
         else:
             self.failed.append(what)
             print(f'FAIL {what}', flush=True)
+
+    def finish(self):
+        """Prints the counts; the exit status."""
+        print(f'{self.passed} passed, {len(self.failed)} failed')
+        return 1 if self.failed else 0
+
+
+@contextlib.contextmanager
+def work_folder(keep, prefix):
+    """The folder `keep` (kept), or a temporary one removed afterwards."""
+    work = keep or tempfile.mkdtemp(prefix=prefix)
+    os.makedirs(work, exist_ok=True)
+    try:
+        yield work
+    finally:
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def compare(model, config, tensors, ids, reference=None):
@@ -365,11 +383,8 @@ def main():
     if not os.path.isdir(VOCAB_DIR) or not os.path.isdir(os.path.join(SHARED, 'data')):
         print(f'SKIP: {os.path.normpath(SHARED)} (vocabulary and data) is absent; checkpoints and tokenizer '
               f'not checked')
-        print(f'{results.passed} passed, {len(results.failed)} failed')
-        return 1 if results.failed else 0
-    work = args.keep or tempfile.mkdtemp(prefix='hf-import-')
-    os.makedirs(work, exist_ok=True)
-    try:
+        return results.finish()
+    with work_folder(args.keep, 'hf-import-') as work:
         cases = FULL_CASES if args.full else DEFAULT_CASES[:3] if args.quick else DEFAULT_CASES
         for i, (arch, shape, labels, scale, hidden_act) in enumerate(cases):
             case = check_checkpoint(results, work, arch, shape, labels, scale, hidden_act,
@@ -378,11 +393,7 @@ def main():
                 check_sensitivity(results, case['model'], case['config'], case['tensors'], case['text'])
                 check_refusals(results, work, case['folder'])
                 check_tokenizer(results, case['tokenizer'], args.texts)
-    finally:
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
-    print(f'{results.passed} passed, {len(results.failed)} failed')
-    return 1 if results.failed else 0
+    return results.finish()
 
 
 if __name__ == '__main__':

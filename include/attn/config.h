@@ -7,10 +7,13 @@ namespace attn {
 
 // Architecture choices are enums, chosen once at load; the forward pass never compares strings.
 enum class NormPlacement { Post, Pre };
-enum class Activation { Relu, Gelu };
+enum class Activation { Relu, Gelu, GeluTanh };
 enum class PositionalEncoding { Sinusoidal, Learned };
 enum class AttentionScore { ScaledDot, Dot, Additive };
 enum class Pooling { Mean, Max, First, Last, Attention };
+// What turns the pooled vector s [d_model] into logits (format v2): s alone, or a dense [d, d] layer first,
+// followed by tanh (BERT's pooler), ReLU (DistilBERT's pre_classifier) or the erf GELU (ELECTRA's head).
+enum class Head { Linear, BertPooler, DistilBert, Electra };
 
 struct ModelConfig {
   int vocab_size = 0;
@@ -27,8 +30,14 @@ struct ModelConfig {
   AttentionScore attention_score = AttentionScore::ScaledDot;
   bool causal = false;
   Pooling pooling = Pooling::Mean;
+  // Format v2 (docs/model-format-v2.md); a v1 file reads with these neutral values.
+  int embedding_dim = 0;              // width e of the embeddings; 0 means d_model
+  bool embedding_norm = false;        // a layer norm [e] on the summed embeddings
+  bool embedding_projection = false;  // then a linear map e -> d_model
+  Head head = Head::Linear;
 
   int head_dim() const { return d_model / num_heads; }
+  int embedding_width() const { return embedding_dim > 0 ? embedding_dim : d_model; }
 };
 
 // Largest dimension and tensor a model file may declare: checked before anything is allocated.
@@ -40,5 +49,6 @@ const char* to_string(Activation value);
 const char* to_string(PositionalEncoding value);
 const char* to_string(AttentionScore value);
 const char* to_string(Pooling value);
+const char* to_string(Head value);
 
 }  // namespace attn

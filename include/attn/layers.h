@@ -36,25 +36,41 @@ struct Workspace {
   std::vector<float> hidden;     // [chunk of tokens, ffn_dim]
   std::vector<float> scores;     // [max_length, max_length] one head of one input at a time
   std::vector<float> pooled;     // [batch, d_model]
+  std::vector<float> embedded;   // [tokens, embedding_dim] before the projection, when a v2 model has one
+  std::vector<float> head_hidden;  // [batch, d_model] the head's dense layer, for heads other than linear
   ops::AttentionScratch attention;  // the AVX2 attention kernel's per-head buffers
 };
 
-struct EmbeddingWeights {
-  std::vector<float> table;      // [vocab_size, d_model]
-  std::vector<float> positions;  // [max_length, d_model] when positional_encoding is learned, else empty
+struct LayerNormWeights {
+  std::vector<float> gamma;  // [width] (d_model, or embedding_dim for the embedding norm)
+  std::vector<float> beta;   // [width]
 };
 
-// Interleaved sinusoids: [max_length, d_model], P[pos][2j] = sin(pos / 10000^(2j/d)), P[pos][2j+1] = cos(same).
-std::vector<float> sinusoidal_positions(int max_length, int d_model);
+// e = config.embedding_width() (d_model unless a v2 file says otherwise).
+struct EmbeddingWeights {
+  std::vector<float> table;      // [vocab_size, e]
+  std::vector<float> positions;  // [max_length, e] when positional_encoding is learned, else empty
+  LayerNormWeights norm;         // [e] when embedding_norm, else empty
+  std::vector<float> projection_weight;  // [d_model, e] when embedding_projection, else empty; stored [out, in]
+  std::vector<float> projection_bias;    // [d_model]
+  ops::PackedMatrix projection_packed;   // projection_weight prepared by pack_weights
+};
 
-// out[i] = table[ids[i]] + positions[i], for the n tokens of one input; out is [n, d_model].
-void embed(const EmbeddingWeights& weights, const std::vector<float>& positions, int d_model, const int32_t* ids,
+// Interleaved sinusoids: [max_length, width], P[pos][2j] = sin(pos / 10000^(2j/width)), P[pos][2j+1] = cos(same).
+std::vector<float> sinusoidal_positions(int max_length, int width);
+
+// out[i] = table[ids[i]] + positions[i], for the n tokens of one input; table rows, positions and out are
+// `width` wide (out is [n, width]).
+void embed(const EmbeddingWeights& weights, const std::vector<float>& positions, int width, const int32_t* ids,
            int n, float* out);
 
-struct LayerNormWeights {
-  std::vector<float> gamma;  // [d_model]
-  std::vector<float> beta;   // [d_model]
-};
+void pack_weights(EmbeddingWeights& weights, const ModelConfig& config, bool use_kernel = true);
+
+// Steps 1-3 of the forward pass for a whole batch, into work.states [total_tokens, d_model]: token + position
+// embeddings [n, e] per input, the embedding layer norm (embedding_norm), the projection e -> d_model
+// (embedding_projection; the [n, e] sums then wait in work.embedded). ids[b] holds input b's layout.lengths[b] ids.
+void embed_batch(const EmbeddingWeights& weights, const ModelConfig& config, const std::vector<float>& positions,
+                 const std::vector<const int32_t*>& ids, const BatchLayout& layout, Workspace& work);
 
 struct AttentionWeights {
   // Wq, Wk, Wv stacked at load into one [3 * d_model, d_model] matrix (stored [out, in]) so that the three
@@ -112,14 +128,18 @@ struct ClassifierWeights {
   std::vector<float> weight;  // [num_labels, d_model], stored [out, in]
   std::vector<float> bias;    // [num_labels]
   std::vector<float> pooling_query;  // [d_model] when pooling is attention, else empty
+  std::vector<float> head_weight;    // [d_model, d_model] for heads other than linear, else empty; [out, in]
+  std::vector<float> head_bias;      // [d_model]
   ops::PackedMatrix packed;   // weight prepared for ops::linear by pack_weights
+  ops::PackedMatrix head_packed;     // head_weight, likewise
 };
 
 void pack_weights(ClassifierWeights& weights, int d_model, int num_labels, bool use_kernel = true);
 
-// Pools each input's rows of work.states into work.pooled [batch, d_model] (config.pooling), then
-// logits [batch, num_labels] = pooled Wc^T + bc. With attention pooling and pooling_weights_out non-null,
-// pooling_weights_out[b] (if non-null) receives input b's pooling weights, [length].
+// Pools each input's rows of work.states into work.pooled [batch, d_model] (config.pooling), then, for a head
+// other than linear, h = act(pooled Wh^T + bh) (tanh, ReLU or erf GELU, config.head), and
+// logits [batch, num_labels] = h Wc^T + bc (h = pooled for the linear head). With attention pooling and
+// pooling_weights_out non-null, pooling_weights_out[b] (if non-null) receives input b's pooling weights, [length].
 void pool_and_classify(const ClassifierWeights& weights, const ModelConfig& config, const BatchLayout& layout,
                        Workspace& work, float* logits, float* const* pooling_weights_out);
 

@@ -1,6 +1,8 @@
 #pragma once
-// What to do with a text that has more tokens than the model's max_length (docs/long-texts.md).
+// What to do with a text that has more tokens than the model's max_length (docs/long-texts.md). For a model that
+// wraps its inputs in [CLS] ... [SEP] (format v2), "max_length" below is its text budget, max_length - 2.
 #include <cstddef>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -25,11 +27,12 @@ struct LongTextOptions {
 // One input after tokenization and the long-text policy.
 struct LongTextEncoding {
   LongTextPolicy policy = LongTextPolicy::KeepStart;
-  // What the output record describes: the tokens kept by a truncating policy, or every token of the text
-  // (not truncated) for Window.
+  // What the output record describes: the tokens kept by a truncating policy (wrapped as the model reads them), or
+  // every token of the text (not truncated, not wrapped) for Window.
   Encoding encoding;
-  // Window over a long text only: the windows, each max_length tokens (ids only: their tokens are those of
-  // `encoding` from the window's start), and where each starts in `encoding`.
+  // Window over a long text only: the windows, each the model's text budget of tokens (ids only: their tokens are
+  // those of `encoding` from the window's start, framed by [CLS] and [SEP] when the window is wrapped), and where
+  // each starts in `encoding` (the text's tokens, never wrapped).
   std::vector<Encoding> windows;
   std::vector<size_t> window_starts;
 
@@ -54,6 +57,15 @@ Prediction combine_windows(const std::vector<const Prediction*>& windows, Window
 // to 1.
 std::vector<float> combine_window_importance(const std::vector<std::vector<float>>& windows,
                                              const std::vector<size_t>& starts, size_t num_tokens);
+
+// The same for the windows of a windowed text as the model read them, one importance per id: the [CLS] and
+// [SEP] of wrapped windows are left out, so the result has one importance per token of text.encoding.
+std::vector<float> combine_window_importance(const LongTextEncoding& text,
+                                             const std::vector<std::vector<float>>& per_window_ids);
+
+// The tokens of window w of a windowed text as the model read them: those of text.encoding from the window's
+// start, framed by the tokenizer's [CLS] and [SEP] when the window is wrapped.
+std::vector<std::string> window_tokens(const LongTextEncoding& text, size_t w, const Tokenizer& tokenizer);
 
 // The window starts for n tokens: 0, stride, 2*stride, ... and a last window ending exactly at n.
 std::vector<size_t> window_starts(size_t num_tokens, size_t window, size_t stride);

@@ -10,8 +10,8 @@
 
 namespace attn {
 
-// Current and highest model format version this build reads.
-constexpr int kFormatVersion = 1;
+// Highest model format version this build reads (docs/model-format.md, docs/model-format-v2.md).
+constexpr int kFormatVersion = 2;
 
 struct ModelWeights {
   EmbeddingWeights embedding;
@@ -40,12 +40,18 @@ struct Prediction {
   int label = 0;                     // argmax (the first on ties)
 };
 
+// What a model file says about itself besides the model: the engine never depends on it.
+struct ModelFileInfo {
+  int format_version = 1;
+  std::string source_json;  // metadata.source as compact JSON text (where an imported model came from), or ""
+};
+
 class Model {
  public:
   Model(std::string source, ModelConfig config, Tokenizer tokenizer, std::vector<std::string> labels,
-        ModelWeights weights);
+        ModelWeights weights, ModelFileInfo file_info = {});
 
-  // Reads and checks a format-v1 JSON file (the JSON reader, src/model/model_json.cpp; the binary cache in
+  // Reads and checks a JSON model file of format 1 or 2 (the JSON reader, src/model/model_json.cpp; the binary cache in
   // model_cache.h is the other reader). Throws ModelError naming the file, the key, expected and actual.
   static Model load(const std::string& path);
   // The same from a string already in memory; `source` names it in messages.
@@ -56,9 +62,13 @@ class Model {
   const Tokenizer& tokenizer() const { return tokenizer_; }
   const std::vector<std::string>& labels() const { return labels_; }
   const ModelWeights& weights() const { return weights_; }
+  const ModelFileInfo& file_info() const { return file_info_; }
   size_t parameter_count() const;
 
-  Encoding encode(std::string_view text) const { return tokenizer_.encode(text, config_.max_length); }
+  // Most text tokens per input: max_length less the ids the tokenizer wraps a text in.
+  size_t text_budget() const { return static_cast<size_t>(config_.max_length) - tokenizer_.num_wrap_ids(); }
+  // The first text_budget() tokens of text, wrapped as the model reads them.
+  Encoding encode(std::string_view text) const;
 
   // Runs several encoded inputs as one packed batch. Every input must have 1..max_length ids in range.
   // When attention is non-null it is resized to the batch and filled per input.
@@ -76,7 +86,8 @@ class Model {
   Tokenizer tokenizer_;
   std::vector<std::string> labels_;
   ModelWeights weights_;
-  std::vector<float> positions_;  // [max_length, d_model]
+  ModelFileInfo file_info_;
+  std::vector<float> positions_;  // [max_length, embedding_width]
 };
 
 }  // namespace attn

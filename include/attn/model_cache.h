@@ -1,9 +1,12 @@
 #pragma once
 // A binary copy of a checked model, so that later runs load in milliseconds instead of parsing JSON.
 //
-// The JSON file stays the source of truth: a cache entry records the JSON file's size, modification time and
-// inode, and is used only while all three still match; any mismatch, a damaged entry (checksum) or an entry
-// written by another cache version is ignored and rewritten. Weights are stored as their float32 bits, so a
+// The JSON file stays the source of truth: a cache entry records the JSON file's device, inode, size,
+// modification and change times, taken from the descriptor its bytes were read through, and is used only while
+// all of them still match; any mismatch, a damaged entry (checksum) or an entry written by another cache version
+// is ignored and rewritten. The cache trusts only its user's own files: a directory that another user owns or
+// may write is not used at all, nor an entry that is not a regular file of this user's (README, "The model
+// cache"). Weights are stored as their float32 bits, so a
 // model loaded from the cache is bit-identical to one parsed from the JSON (tests/test_model_cache.cpp).
 #include <optional>
 #include <string>
@@ -30,10 +33,12 @@ struct CacheOutcome {
   bool hit = false;      // loaded from the cache
   std::string entry;     // the cache entry's path ("" when no cache is used)
   std::string problem;   // why a fresh entry could not be written ("" if none)
+  std::string refused;   // why the cache directory was not used at all ("" if it was)
 };
 
 // Loads json_path through the cache in cache_dir (empty: no cache): reads a valid entry, else parses the JSON
-// and writes a fresh entry; a cache that cannot be written is reported in outcome, never an error.
+// and writes a fresh entry; a cache that cannot be written is reported in outcome, never an error. No entry is
+// written for a file that changed while it was read, or so recently that a change could leave its stamp.
 // Throws ModelError as Model::load does.
 Model load_model_cached(const std::string& json_path, const std::string& cache_dir, CacheOutcome* outcome = nullptr);
 

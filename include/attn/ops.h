@@ -115,6 +115,13 @@ void relu(float* x, size_t n);
 // x = 0.5 x (1 + erf(x / sqrt(2))), elementwise: the exact GELU, as torch.nn.functional.gelu computes it.
 void gelu(float* x, size_t n);
 
+// x = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), elementwise: the tanh approximation of GELU
+// (torch.nn.functional.gelu with approximate="tanh"; Hugging Face's gelu_new and gelu_pytorch_tanh).
+void gelu_tanh(float* x, size_t n);
+
+// x = tanh(x), elementwise.
+void tanh_inplace(float* x, size_t n);
+
 // y[r, :] += bias for each of `rows` rows of width cols.
 void add_bias(float* y, int rows, int cols, const float* bias);
 

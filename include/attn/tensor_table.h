@@ -32,8 +32,9 @@ struct TensorView : TensorShape {
 };
 
 // The tensors a model with this config has, in the order of a model file; a tensor an architecture variant
-// calls for (learned positions, additive scores, the pre-norm final norm, the pooling query) only when the config
-// chooses that variant. weights.layers must hold config.num_layers blocks (std::logic_error otherwise).
+// calls for (learned positions, additive scores, the pre-norm final norm, the pooling query; in format v2 the
+// embedding norm and projection and the head's dense layer) only when the config chooses that variant. weights.layers
+// must hold config.num_layers blocks (std::logic_error otherwise).
 std::vector<TensorBinding> tensor_table(const ModelConfig& config, ModelWeights& weights);
 std::vector<TensorView> tensor_table(const ModelConfig& config, const ModelWeights& weights);
 

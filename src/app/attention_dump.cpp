@@ -73,7 +73,7 @@ AttentionDump::AttentionDump(const std::string& path, const Model& model, DumpOp
     if (options_.precision >= 0) header["precision"] = options_.precision;
     header["long_text"] = to_string(options_.long_text);
   }
-  std::string text = header.dump();
+  std::string text = dump_json(header);
   text.pop_back();  // reopen the object to stream the inputs array into it
   file_.sink().append(text + ",\"inputs\":[");
 }
@@ -109,7 +109,7 @@ std::string AttentionDump::format(const Record& record, const RecordParts& parts
   j["text"] = record.input->text;
   if (record.prediction == nullptr) {
     j["error"] = record.error;
-    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return dump_json(j);
   }
   auto probabilities_json = [](const Prediction& p) {
     nlohmann::json out = nlohmann::json::array();
@@ -130,7 +130,7 @@ std::string AttentionDump::format(const Record& record, const RecordParts& parts
   if (long_text == nullptr || !long_text->windowed()) {
     j["attention"] = attention_json(parts.maps[0]);
     if (options_.rollout) j["rollout"] = rollout_json(rollout_importance(parts.maps[0], model_.config().pooling));
-    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return dump_json(j);
   }
   std::vector<std::vector<float>> importances;
   nlohmann::ordered_json windows = nlohmann::ordered_json::array();
@@ -138,6 +138,7 @@ std::string AttentionDump::format(const Record& record, const RecordParts& parts
     nlohmann::ordered_json window;
     window["start"] = long_text->window_starts[w];
     window["length"] = parts.maps[w].length;
+    if (long_text->windows[w].wrapped) window["tokens"] = window_tokens(*long_text, w, model_.tokenizer());
     window["label"] = parts.predictions[w].label;
     window["probabilities"] = probabilities_json(parts.predictions[w]);
     window["attention"] = attention_json(parts.maps[w]);
@@ -148,11 +149,10 @@ std::string AttentionDump::format(const Record& record, const RecordParts& parts
     windows.push_back(std::move(window));
   }
   if (options_.rollout) {
-    j["rollout"] = rollout_json(
-        combine_window_importance(importances, long_text->window_starts, long_text->encoding.ids.size()));
+    j["rollout"] = rollout_json(combine_window_importance(*long_text, importances));
   }
   j["windows"] = std::move(windows);
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return dump_json(j);
 }
 
 void AttentionDump::write(const std::string& formatted) {

@@ -11,7 +11,10 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <system_error>
 #include <thread>
+
+#include <spdlog/spdlog.h>
 
 #include "attn/errors.h"
 #include "attn/predict_text.h"
@@ -98,7 +101,19 @@ class WorkQueue {
   using Work = std::function<FormattedBatch(const Batch&, Workspace&)>;
 
   WorkQueue(size_t threads, Work work) : work_(std::move(work)) {
-    for (size_t t = 0; t < threads; ++t) pool_.emplace_back([this] { run(); });
+    // The workers leave SIGINT, SIGTERM and SIGHUP to the main thread, which holds them off while it renames
+    // an output into place (a worker taking one then would remove the file mid-commit).
+    const InterruptionsBlocked blocked;
+    for (size_t t = 0; t < threads; ++t) {
+      try {
+        pool_.emplace_back([this] { run(); });
+      } catch (const std::system_error& e) {
+        // A limit on processes or memory (ulimit -u, -v): go on with the workers there are.
+        if (pool_.empty()) throw Error(std::string("cannot start a worker thread (") + e.what() + ")");
+        spdlog::warn("started {} of {} worker threads ({})", pool_.size(), threads, e.what());
+        break;
+      }
+    }
   }
   ~WorkQueue() { stop(); }
 
@@ -248,16 +263,12 @@ PipelineResult run_pipeline(const Model& model, InputReader& reader, RecordWrite
         while (out.batches_written() < submitted) write_finished(true);
         continue;
       }
-      if (interrupted()) throw Interrupted();
       batch.text_bytes += input.text.size();
       batch.inputs.push_back(std::move(input));
       if (batch.inputs.size() >= options.batch_size || batch.text_bytes >= kMaxBatchTextBytes) submit();
     }
     if (!batch.inputs.empty()) submit();
-    while (out.batches_written() < submitted) {
-      if (interrupted()) throw Interrupted();
-      write_finished(true);
-    }
+    while (out.batches_written() < submitted) write_finished(true);
   } catch (...) {
     queue.fail(std::current_exception());
     queue.stop();

@@ -10,6 +10,7 @@
 #include "exit_codes.h"
 #include "file_io.h"
 #include "model_path.h"
+#include "printable.h"
 
 namespace attn::app {
 
@@ -20,7 +21,6 @@ void begin_command(const Context& context) {
                     : context.verbosity == 1 ? spdlog::level::info
                                              : spdlog::level::warn);
   spdlog::set_default_logger(logger);
-  install_signal_handlers();
   // attn parallelises over batches itself; BLAS threads inside each worker would only oversubscribe the cores.
   ops::set_blas_threads(1);
 }
@@ -33,9 +33,10 @@ const Model& load_model(const Context& context) {
   CacheOutcome cache;
   Model model = load_model_cached(path, context.no_cache ? std::string() : default_cache_dir(), &cache);
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  spdlog::info("loaded {} ({} parameters) in {:.1f} ms{}", path, model.parameter_count(), ms,
-               cache.hit ? " from the cache " + cache.entry : "");
-  if (!cache.problem.empty()) spdlog::info("model cache not written: {}", cache.problem);
+  spdlog::info("loaded {} ({} parameters) in {:.1f} ms{}", printable(path), model.parameter_count(), ms,
+               cache.hit ? " from the cache " + printable(cache.entry) : "");
+  if (!cache.problem.empty()) spdlog::info("model cache not written: {}", printable(cache.problem));
+  if (!cache.refused.empty()) spdlog::warn("{}", printable(cache.refused));
   // The model lives until the process exits and is never destroyed: freeing its vocabulary and weights piece by
   // piece would cost a one-sentence run more than the exit does. Held by a global with external linkage, so that the store is kept
   // and leak checkers see the model as reachable (a function-local static was optimised away at -O1).

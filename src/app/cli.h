@@ -21,7 +21,7 @@ struct Context {
 // Declares the global options and every subcommand.
 void declare_cli(CLI::App& app, Context& context);
 
-// Everything a subcommand does before its work: logging, signal handlers, BLAS threads.
+// Everything a subcommand does before its work: logging, BLAS threads (main() installed the signal handlers).
 void begin_command(const Context& context);
 
 // Resolves --model / $ATTN_MODEL / the bundled model and loads it (through the binary cache unless --no-cache).

@@ -24,6 +24,7 @@ struct ClassifyOptions {
   OutputFormat format = OutputFormat::Text;
   RecordLayout layout;  // --top-k, --threshold
   TableOptions table;   // --input-format and its columns
+  StdinNaming stdin_naming;  // --stdin-name, --stdin-first-line
   std::string attention_file;
   DumpOptions dump;
   LongTextOptions long_text;
@@ -67,8 +68,13 @@ std::vector<InputSource> input_sources(const ClassifyOptions& o) {
 int run_classify(const Context& context, const CLI::App& command, const ClassifyOptions& o) {
   const Model& model = load_model(context);
   validate_dump_options(o.dump, model.config());
-  check_long_text_options(command, o.long_text, model.config());
+  check_long_text_options(command, o.long_text, model);
   check_table_options(command, o.table);
+  std::vector<NamedFile> reads = {{"the model", model.source()}};
+  for (const auto& file : o.input_files) reads.push_back({"-i", file});
+  // "-" is checked as the /dev/stdout it is written to, so that `-o - > input` is refused like `-o /dev/stdout`.
+  check_outputs_distinct({{"--output", output_path(o.output_file)}, {"--attention", output_path(o.attention_file)}},
+                         reads);
   std::vector<InputSource> sources = input_sources(o);
   bool interactive = false;
   for (const auto& s : sources) {
@@ -85,7 +91,7 @@ int run_classify(const Context& context, const CLI::App& command, const Classify
   const bool records_to_terminal = records_to_stdout && isatty(STDOUT_FILENO);
   const bool show_progress = progress_wanted(o.progress, interactive, records_to_terminal);
   const size_t total_bytes = show_progress ? total_input_bytes(sources) : 0;
-  InputReader reader(std::move(sources), o.table);
+  InputReader reader(std::move(sources), o.table, o.stdin_naming);
 
   std::unique_ptr<AtomicFile> output_file;
   OutputSink stdout_sink(STDOUT_FILENO, "stdout");
@@ -186,6 +192,16 @@ void add_classify_command(CLI::App& app, Context& context) {
                         ->type_name("N");
   for (auto* option : {layers, heads, aggregate, rollout, precision}) option->needs(attention);
   add_table_options(*classify, o->table, true);
+  classify
+      ->add_option("--stdin-name", o->stdin_naming.name,
+                   "The source name stdin's records carry (default: -); with --stdin-first-line, a piece of a "
+                   "file classified on its own gets the records of the whole file (docs/scale-out.md)")
+      ->type_name("NAME");
+  classify
+      ->add_option("--stdin-first-line", o->stdin_naming.first_line,
+                   "The line number of stdin's first line in records (default: 1)")
+      ->check(CLI::PositiveNumber)
+      ->type_name("N");
   add_long_text_options(*classify, o->long_text);
   add_choice(*classify, "--progress", o->progress,
              {{"auto", ProgressMode::Auto}, {"always", ProgressMode::Always}, {"never", ProgressMode::Never}},

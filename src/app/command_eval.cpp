@@ -17,6 +17,7 @@
 #include "file_io.h"
 #include "inputs.h"
 #include "output_helpers.h"
+#include "printable.h"
 
 namespace attn::app {
 namespace {
@@ -76,7 +77,9 @@ std::string percent(double value) { return format_fixed(100.0 * value, 2); }
 std::string report_text(const ConfusionMatrix& m, const Model& model, size_t skipped) {
   const auto& labels = model.labels();
   size_t width = 10;
-  for (const auto& l : labels) width = std::max(width, l.size() + 2);
+  std::vector<std::string> shown;  // the labels as they may be printed
+  for (const auto& l : labels) shown.push_back(printable(l));
+  for (const auto& l : shown) width = std::max(width, l.size() + 2);
   auto pad = [&](const std::string& s) { return s + std::string(width > s.size() ? width - s.size() : 1, ' '); };
   std::string out = "inputs     " + std::to_string(m.total()) + (skipped ? " (" + std::to_string(skipped) + " bad lines skipped)" : "") + "\n";
   out += "accuracy   " + percent(m.accuracy()) + "%\n";
@@ -87,13 +90,13 @@ std::string report_text(const ConfusionMatrix& m, const Model& model, size_t ski
     char row[96];
     std::snprintf(row, sizeof row, "%-9s  %-6s  %-6s  %zu\n", percent(m.precision(l)).c_str(),
                   percent(m.recall(l)).c_str(), percent(m.f1(l)).c_str(), m.support(l));
-    out += pad(labels[i]) + row;
+    out += pad(shown[i]) + row;
   }
   out += "\nconfusion matrix (rows: true label, columns: predicted)\n" + pad("");
-  for (const auto& l : labels) out += pad(l);
+  for (const auto& l : shown) out += pad(l);
   out += "\n";
   for (size_t t = 0; t < labels.size(); ++t) {
-    out += pad(labels[t]);
+    out += pad(shown[t]);
     for (size_t p = 0; p < labels.size(); ++p) out += pad(std::to_string(m.counts()[t][p]));
     out += "\n";
   }
@@ -117,12 +120,26 @@ std::string report_json(const ConfusionMatrix& m, const Model& model, size_t ski
       {"per_label", per_label},
       {"confusion_matrix", m.counts()},
   };
-  return j.dump(2) + "\n";
+  return dump_json(j, 2) + "\n";
+}
+
+// Every --label-map target must be one of the model's labels: a typo would otherwise turn every line with that
+// label into a bad line, or count it as another label.
+void check_label_map(const EvalOptions& o, const Model& model) {
+  for (const auto& [data_label, model_label] : o.label_map) {
+    const auto& labels = model.labels();
+    if (std::find(labels.begin(), labels.end(), model_label) == labels.end()) {
+      throw CLI::ValidationError("--label-map", data_label + "=" + model_label + ": \"" + model_label +
+                                                    "\" is not a label of the model (its labels are " +
+                                                    printable(dump_json(nlohmann::json(labels))) + ")");
+    }
+  }
 }
 
 int run_eval(const CLI::App& command, const Context& context, const EvalOptions& o) {
   const Model& model = load_model(context);
-  check_long_text_options(command, o.long_text, model.config());
+  check_long_text_options(command, o.long_text, model);
+  check_label_map(o, model);
   std::vector<InputSource> sources;
   for (const auto& file : o.input_files) {
     sources.push_back(file == "-" ? InputSource{InputSource::Kind::Stdin, "-"} : InputSource{InputSource::Kind::File, file});
@@ -140,20 +157,24 @@ int run_eval(const CLI::App& command, const Context& context, const EvalOptions&
   Workspace work;
   std::vector<TextPrediction> texts;
   std::vector<int> truths;
-  auto flush = [&] {
-    predict_encoded(model, texts, o.long_text, work);
-    for (size_t i = 0; i < texts.size(); ++i) matrix.add(truths[i], texts[i].prediction().label);
-    texts.clear();
-    truths.clear();
-  };
+  std::vector<InputText> lines;  // where each text came from, its text dropped
   auto bad_line = [&](const InputText& in, const std::string& what) {
     // The first few are shown; all are counted in the report.
-    if (skipped++ < 10) spdlog::warn("{}:{}: {}", in.source, in.line, what);
+    if (skipped++ < 10) spdlog::warn("{}:{}: {}", printable(in.source), in.line, printable(what));
+  };
+  auto flush = [&] {
+    predict_encoded(model, texts, o.long_text, work);
+    for (size_t i = 0; i < texts.size(); ++i) {
+      if (texts[i].error.empty()) matrix.add(truths[i], texts[i].prediction().label);
+      else bad_line(lines[i], texts[i].error);
+    }
+    texts.clear();
+    truths.clear();
+    lines.clear();
   };
 
   InputText in;
   while (reader.next(in)) {
-    if (interrupted()) throw Interrupted();
     if (!in.error.empty()) {
       bad_line(in, in.error);
       continue;
@@ -172,7 +193,7 @@ int run_eval(const CLI::App& command, const Context& context, const EvalOptions&
     const auto truth = resolve_label(parsed->label, model, o);
     if (!truth) {
       bad_line(in, "unknown label \"" + parsed->label + "\" (the model's labels are " +
-                       nlohmann::json(model.labels()).dump() + "; map others with --label-map)");
+                       dump_json(nlohmann::json(model.labels())) + "; map others with --label-map)");
       continue;
     }
     TextPrediction text = encode_text(model, parsed->text, o.long_text);
@@ -182,15 +203,24 @@ int run_eval(const CLI::App& command, const Context& context, const EvalOptions&
     }
     texts.push_back(std::move(text));
     truths.push_back(*truth);
+    InputText where;  // only where the text came from, for bad_line
+    where.source = in.source;
+    where.line = in.line;
+    lines.push_back(std::move(where));
     if (texts.size() >= kDefaultBatchSize) flush();
   }
   flush();
   if (skipped > 10) spdlog::warn("{} bad lines in all", skipped);
+  if (reader.had_io_error()) return kExitIo;
+  if (matrix.total() == 0) {
+    // Figures of nothing (an accuracy of 0 out of 0) would read as a result.
+    std::fprintf(stderr, "attn: eval: no labelled line to evaluate (%zu bad lines); no report\n", skipped);
+    return kExitInputErrors;
+  }
 
   OutputSink out(STDOUT_FILENO, "stdout");
   out.append(o.format == OutputFormat::Json ? report_json(matrix, model, skipped) : report_text(matrix, model, skipped));
   out.flush();
-  if (reader.had_io_error()) return kExitIo;
   return skipped > 0 ? kExitInputErrors : kExitOk;
 }
 
@@ -220,7 +250,13 @@ void add_eval_command(CLI::App& app, Context& context) {
               if (eq == std::string::npos || eq == 0 || eq + 1 == pair.size()) {
                 throw CLI::ValidationError("--label-map", "expected DATA=MODEL pairs, got \"" + pair + "\"");
               }
-              o->label_map[pair.substr(0, eq)] = pair.substr(eq + 1);
+              const std::string data_label = pair.substr(0, eq);
+              const std::string model_label = pair.substr(eq + 1);
+              const auto [it, added] = o->label_map.emplace(data_label, model_label);
+              if (!added && it->second != model_label) {
+                throw CLI::ValidationError("--label-map", "\"" + data_label + "\" is mapped to both \"" +
+                                                              it->second + "\" and \"" + model_label + "\"");
+              }
             }
           },
           "Data set labels to model labels, e.g. 0=negative,1=positive (default: labels that are model label "
@@ -240,7 +276,7 @@ void add_eval_command(CLI::App& app, Context& context) {
       "  attn -m models/sms-spam.json eval -i SMSSpamCollection --data-format label-tab-text\n"
       "  attn -m reviews.json eval -i reviews-test.tsv --data-format label-tab-text --long-text window\n\n"
       "Lines that cannot be used (no separator, an unknown label, no tokens) are counted, the first ten shown\n"
-      "on stderr, and the exit code is 5.\n\n" +
+      "on stderr, and the exit code is 5; with no usable line at all there is no report, and the exit code is 5.\n\n" +
       std::string(kExitCodesHelp));
   eval->callback([eval, &context, o] {
     begin_command(context);

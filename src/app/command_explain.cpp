@@ -40,19 +40,20 @@ constexpr const char* kExplainExamples =
     "line each. --html writes one self-contained page (no network needed) with the prediction, the shaded\n"
     "tokens and a heatmap per layer and head.\n";
 
-// All of stdin, without its final line break(s): `attn explain -`.
+struct TooLong {};
+
+// All of stdin, without its final line break(s): `attn explain -`. Throws TooLong past kMaxLineBytes.
 std::string read_stdin() {
   std::string text;
   char buffer[1 << 16];
   while (true) {
     const ssize_t n = ::read(STDIN_FILENO, buffer, sizeof buffer);
     if (n > 0) {
+      if (text.size() + static_cast<size_t>(n) > kMaxLineBytes) throw TooLong();
       text.append(buffer, static_cast<size_t>(n));
     } else if (n == 0) {
       break;
-    } else if (errno == EINTR) {
-      if (interrupted()) throw Interrupted();
-    } else {
+    } else if (errno != EINTR) {
       throw IoError(std::string("-: cannot read (") + std::strerror(errno) + ")");
     }
   }
@@ -62,8 +63,17 @@ std::string read_stdin() {
 
 int run_explain(const Context& context, const CLI::App& command, const ExplainOptions& o) {
   const Model& model = load_model(context);
-  check_long_text_options(command, o.long_text, model.config());
-  const std::string text = o.text == "-" ? read_stdin() : o.text;
+  check_long_text_options(command, o.long_text, model);
+  check_outputs_distinct({{"--html", output_path(o.html_file)}}, {{"the model", model.source()}});
+  std::string text = o.text;
+  if (o.text == "-") {
+    try {
+      text = read_stdin();
+    } catch (const TooLong&) {
+      std::fprintf(stderr, "attn: explain: -: %s\n", too_long_message().c_str());
+      return kExitInputErrors;
+    }
+  }
 
   Workspace work;
   const std::vector<TextPrediction> results = predict_texts(model, {text}, o.long_text, work, true);
@@ -79,7 +89,7 @@ int run_explain(const Context& context, const CLI::App& command, const ExplainOp
   if (encoding.windowed()) {
     std::vector<std::vector<float>> window_importance;
     for (const AttentionMaps& window : maps) window_importance.push_back(rollout_importance(window, model.config().pooling));
-    importance = combine_window_importance(window_importance, encoding.window_starts, encoding.encoding.ids.size());
+    importance = combine_window_importance(encoding, window_importance);
   } else {
     importance = rollout_importance(maps.front(), model.config().pooling);
   }
@@ -110,7 +120,11 @@ int run_explain(const Context& context, const CLI::App& command, const ExplainOp
     report.importance = importance;
     report.continuation_prefix = model.tokenizer().config().continuation_prefix;
     for (size_t w = 0; w < maps.size(); ++w) {
-      report.windows.push_back({encoding.windowed() ? encoding.window_starts[w] : 0, &maps[w]});
+      ExplainReport::Window window{encoding.windowed() ? encoding.window_starts[w] : 0, &maps[w], {}};
+      if (encoding.windowed() && encoding.windows[w].wrapped) {
+        window.tokens = window_tokens(encoding, w, model.tokenizer());
+      }
+      report.windows.push_back(std::move(window));
     }
     AtomicFile file(output_path(o.html_file));
     file.sink().append(render_html_report(report));

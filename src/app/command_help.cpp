@@ -29,9 +29,7 @@ void add_help_command(CLI::App& app, Context& context) {
         return;
       }
     }
-    std::vector<std::string> names;
-    for (const CLI::App* sub : app.get_subcommands({})) names.push_back(sub->get_name());
-    const std::string guess = closest_word(*topic, names);
+    const std::string guess = closest_word(*topic, subcommand_names(app));
     std::fprintf(stderr, "attn: help: no subcommand %s%s\n", topic->c_str(),
                  guess.empty() ? "" : ("; did you mean " + guess + "?").c_str());
     context.exit_code = kExitUsage;

@@ -11,6 +11,8 @@
 #include "exit_codes.h"
 #include "file_io.h"
 #include "model_path.h"
+#include "output_helpers.h"
+#include "printable.h"
 
 namespace attn::app {
 namespace {
@@ -27,12 +29,25 @@ nlohmann::ordered_json read_metadata(const std::string& path) {
   return root["metadata"];
 }
 
+// "key  value" lines, nested objects flattened to dotted keys (source.files.vocab.txt). Values come from the
+// model file, so they are escaped before they reach a terminal.
+void append_text_lines(std::string& text, const std::string& key, const nlohmann::ordered_json& value) {
+  if (value.is_object() && !value.empty()) {
+    for (const auto& [inner, item] : value.items()) append_text_lines(text, key + "." + inner, item);
+    return;
+  }
+  const std::string shown = printable(key);
+  text += shown + std::string(shown.size() < 20 ? 20 - shown.size() : 1, ' ') +
+          printable(value.is_string() ? value.get<std::string>() : dump_json(value)) + "\n";
+}
+
 int run_info(const Context& context, OutputFormat format) {
   const Model& model = load_model(context);
   const ModelConfig& c = model.config();
-  const nlohmann::ordered_json info = {
+  const ModelFileInfo& file = model.file_info();
+  nlohmann::ordered_json info = {
       {"model", model.source()},
-      {"format_version", kFormatVersion},
+      {"format_version", file.format_version},
       {"parameters", model.parameter_count()},
       {"vocab_size", c.vocab_size},
       {"max_length", c.max_length},
@@ -56,19 +71,28 @@ int run_info(const Context& context, OutputFormat format) {
                                              : ops::attention_isa(c.head_dim(), ops::kernel_isa()))},
       {"metadata", read_metadata(resolve_model_path(context.model, context.argv0))},
   };
+  if (file.format_version >= 2) {
+    info["embedding_dim"] = c.embedding_width();
+    info["embedding_norm"] = c.embedding_norm;
+    info["embedding_projection"] = c.embedding_projection;
+    info["head"] = to_string(c.head);
+    info["wrap"] = to_string(model.tokenizer().config().wrap);
+  }
+  // Where an imported model came from (metadata.source, written by tools/convert_hf.py).
+  if (!file.source_json.empty()) info["source"] = nlohmann::ordered_json::parse(file.source_json);
   std::string text;
   if (format == OutputFormat::Text) {
-    const auto add_line = [&text](const std::string& key, const nlohmann::ordered_json& value) {
-      text += key + std::string(key.size() < 20 ? 20 - key.size() : 1, ' ') +
-              (value.is_string() ? value.get<std::string>() : value.dump()) + "\n";
-    };
     for (const auto& [key, value] : info.items()) {
-      if (key != "metadata") add_line(key, value);
+      if (key != "metadata") append_text_lines(text, key, value);
     }
-    // One line per metadata entry, below the dimensions, as metadata.KEY.
-    for (const auto& [key, value] : info["metadata"].items()) add_line("metadata." + key, value);
+    // One line per metadata entry, below the dimensions, as metadata.KEY (source is flattened above).
+    for (const auto& [key, value] : info["metadata"].items()) {
+      if (key == "source") continue;
+      // A nested object stays one JSON value on its line; the training arguments alone are some forty keys.
+      append_text_lines(text, "metadata." + key, value.is_object() ? nlohmann::ordered_json(dump_json(value)) : value);
+    }
   } else {
-    text = info.dump(2) + "\n";
+    text = dump_json(info, 2) + "\n";
   }
   OutputSink out(STDOUT_FILENO, "stdout");
   out.append(text);

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "output_target.h"
+
 namespace attn::app {
 
 void add_long_text_options(CLI::App& command, LongTextOptions& options) {
@@ -30,17 +32,20 @@ void add_long_text_options(CLI::App& command, LongTextOptions& options) {
              "HOW");
 }
 
-void check_long_text_options(const CLI::App& command, const LongTextOptions& options, const ModelConfig& config) {
+void check_long_text_options(const CLI::App& command, const LongTextOptions& options, const Model& model) {
   if (options.policy != LongTextPolicy::Window) {
     for (const char* name : {"--stride", "--window-combine"}) {
       if (command.count(name) > 0) throw CLI::ValidationError(name, "needs --long-text window");
     }
     return;
   }
-  if (options.stride > static_cast<size_t>(config.max_length)) {
-    throw CLI::ValidationError("--stride", std::to_string(options.stride) + " is more than the model's max_length (" +
-                                               std::to_string(config.max_length) +
-                                               "), so some tokens would be in no window");
+  if (options.stride > model.text_budget()) {
+    const std::string budget = model.text_budget() == static_cast<size_t>(model.config().max_length)
+                                   ? "max_length (" + std::to_string(model.text_budget()) + ")"
+                                   : "text budget (" + std::to_string(model.text_budget()) + " = max_length less " +
+                                         "[CLS] and [SEP])";
+    throw CLI::ValidationError("--stride", std::to_string(options.stride) + " is more than the model's " + budget +
+                                               ", so some tokens would be in no window");
   }
 }
 
@@ -96,6 +101,25 @@ bool names_stdout(const std::string& output_option) { return output_option == "-
 
 std::string output_path(const std::string& output_option) {
   return names_stdout(output_option) ? "/dev/stdout" : output_option;
+}
+
+void check_outputs_distinct(const std::vector<NamedFile>& outputs, const std::vector<NamedFile>& reads) {
+  std::vector<std::pair<const NamedFile*, FileIdentity>> seen;
+  for (const NamedFile& read : reads) {
+    FileIdentity identity;
+    if (!read.path.empty() && file_identity(read.path, identity)) seen.emplace_back(&read, identity);
+  }
+  for (const NamedFile& output : outputs) {
+    FileIdentity identity;
+    if (output.path.empty() || !output_identity(output.path, identity)) continue;
+    for (const auto& [other, other_identity] : seen) {
+      if (identity == other_identity) {
+        throw CLI::ValidationError(output.option, output.path + " is the same file as " + other->option +
+                                                      " (" + other->path + "); it would be overwritten");
+      }
+    }
+    seen.emplace_back(&output, identity);
+  }
 }
 
 void add_color_option(CLI::App& command, ColorMode& mode) {

@@ -40,8 +40,9 @@ CLI::Option* add_choice(CLI::App& command, const std::string& name, Enum& target
 // --long-text, --stride, --window-combine.
 void add_long_text_options(CLI::App& command, LongTextOptions& options);
 // After the model is loaded: --stride and --window-combine need --long-text window, and the stride at most
-// max_length. Throws CLI::ValidationError naming the option.
-void check_long_text_options(const CLI::App& command, const LongTextOptions& options, const ModelConfig& config);
+// the model's text budget (max_length, less [CLS] and [SEP] for a model that wraps). Throws CLI::ValidationError
+// naming the option.
+void check_long_text_options(const CLI::App& command, const LongTextOptions& options, const Model& model);
 
 // "-" in an output option (-o, --attention, --html) means stdout, as it means stdin in an input option.
 bool names_stdout(const std::string& output_option);
@@ -53,6 +54,16 @@ void add_table_options(CLI::App& command, TableOptions& options, bool keep);
 // The column options need a structured --input-format, and without --header name columns by number. Throws
 // CLI::ValidationError naming the option.
 void check_table_options(const CLI::App& command, const TableOptions& options);
+
+// A file named on the command line, with the option that named it ("--output", "the model", "-i").
+struct NamedFile {
+  std::string option;
+  std::string path;
+};
+// Refuses an output that would write over another output, the model or an input, under any name (a symbolic or
+// hard link, /dev/stdout redirected to it): the run would destroy what it reads, or keep only one output.
+// Empty paths are skipped. Throws CLI::ValidationError naming the output's option.
+void check_outputs_distinct(const std::vector<NamedFile>& outputs, const std::vector<NamedFile>& reads);
 
 enum class ColorMode { Auto, Always, Never };
 void add_color_option(CLI::App& command, ColorMode& mode);

@@ -119,7 +119,7 @@ constexpr const char* kScript = R"JS(
   }
   function tokensOf(w) {
     var win = data.windows[w];
-    return data.tokens.slice(win.start, win.start + win.length);
+    return win.tokens || data.tokens.slice(win.start, win.start + win.length);
   }
   function headName(head) { return head < 0 ? "mean of heads" : "head " + head; }
 
@@ -278,7 +278,9 @@ std::string render_html_report(const ExplainReport& r) {
     const AttentionMaps& maps = *window.maps;
     nlohmann::json layers =
         attention_maps_json(maps, all_indices(maps.num_layers), all_indices(maps.num_heads), rounded);
-    windows.push_back({{"start", window.start}, {"length", maps.length}, {"attention", std::move(layers)}});
+    nlohmann::json entry = {{"start", window.start}, {"length", maps.length}, {"attention", std::move(layers)}};
+    if (!window.tokens.empty()) entry["tokens"] = window.tokens;
+    windows.push_back(std::move(entry));
   }
   data["windows"] = std::move(windows);
 

@@ -22,6 +22,8 @@ struct ExplainReport {
   struct Window {
     size_t start = 0;                 // the window's first token in `tokens`
     const AttentionMaps* maps = nullptr;
+    std::vector<std::string> tokens;  // the window's own tokens when they are not tokens[start ..] (a window
+                                      // wrapped in [CLS] ... [SEP]), else empty
   };
   std::vector<Window> windows;        // one, or one per window of a long text
 };

@@ -3,6 +3,7 @@
 // a terminal, a coprocess waiting for its answer) then stalls only this thread, and the batching thread can tell
 // "no further input is waiting" (classify what it has and write it out now) from "more is on its way" (fill the
 // batch).
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -25,7 +26,7 @@ class InputPrefetch {
 
   enum class Status { Input, Idle, End };
   // The next input (Input), or End once every source is exhausted, or Idle when nothing arrived within `patience`
-  // (a negative patience waits as long as it takes). Rethrows what reading threw; throws Interrupted on a signal.
+  // (a negative patience waits as long as it takes). Rethrows what reading threw.
   Status next(InputText& out, std::chrono::milliseconds patience);
 
  private:
@@ -40,8 +41,8 @@ class InputPrefetch {
   std::condition_variable space_;  // the queue has room, or stop was asked
   std::deque<InputText> queue_;
   size_t queued_bytes_ = 0;
-  bool ended_ = false;  // the reading thread has returned (after the last input, an error or a stop)
-  bool stop_ = false;
+  bool ended_ = false;             // the reading thread has returned (after the last input, an error or a stop)
+  std::atomic<bool> stop_{false};  // also read by a read the wake signal interrupts (ReadsCancellable)
   std::exception_ptr failure_;
   std::thread thread_;
 };

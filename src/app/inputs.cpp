@@ -9,8 +9,8 @@
 
 namespace attn::app {
 
-InputReader::InputReader(std::vector<InputSource> sources, TableOptions table)
-    : sources_(std::move(sources)), table_(std::move(table)) {}
+InputReader::InputReader(std::vector<InputSource> sources, TableOptions table, StdinNaming stdin_naming)
+    : sources_(std::move(sources)), table_(std::move(table)), stdin_naming_(std::move(stdin_naming)) {}
 
 namespace {
 
@@ -34,10 +34,12 @@ bool InputReader::open_next_source(InputText& out) {
     return true;
   }
   line_ = 0;
+  line_offset_ = 0;
   rows_.reset();
   if (source.kind == InputSource::Kind::Stdin) {
-    lines_ = std::make_unique<LineReader>(STDIN_FILENO, "-", false);
-    stream_name_ = "-";
+    stream_name_ = stdin_naming_.name;
+    line_offset_ = stdin_naming_.first_line - 1;
+    lines_ = std::make_unique<LineReader>(STDIN_FILENO, stream_name_, false);
     if (table_.format != InputFormat::Lines) rows_ = std::make_unique<RowReader>(table_, stream_name_);
     return false;
   }
@@ -68,33 +70,54 @@ bool InputReader::next(InputText& out) {
       bool got = false;
       try {
         got = lines_->next(text);
-      } catch (const Interrupted&) {
-        throw;
       } catch (const IoError& e) {
         // A source that fails mid-way gets one error record; reading goes on with the next source.
         had_io_error_ = true;
         lines_.reset();
-        out = input_record(stream_name_, line_ + 1, "", e.what());
+        out = input_record(stream_name_, line_offset_ + line_ + 1, "", e.what());
+        return true;
+      }
+      // In every input format, not only one text per line: a TSV, CSV or JSONL line is as unbounded.
+      if (got && lines_->overlong()) {
+        const size_t number = line_offset_ + ++line_;
+        const std::string where = stream_name_ + ":" + std::to_string(number);
+        out = input_record(stream_name_, number, "", where + ": " + too_long_message());
         return true;
       }
       if (got && rows_) {
         bytes_read_ += text.size() + 1;
-        const size_t first_line = ++line_;
-        // A quoted CSV field may go on over the next lines; they belong to this row.
-        const RowReader::NextLine next_line = [this](std::string& more) {
+        const size_t first_line = line_offset_ + ++line_;
+        // A quoted CSV field may go on over the next lines; they belong to this row, which is held whole, so the
+        // row as a whole is held to the line limit.
+        size_t row_bytes = text.size();
+        bool too_long = false;
+        const RowReader::NextLine next_line = [&](std::string& more) {
           if (!lines_->next(more)) return false;
-          bytes_read_ += more.size() + 1;
           ++line_;
+          row_bytes += more.size() + 1;
+          if (lines_->overlong() || row_bytes > kMaxLineBytes) {
+            too_long = true;
+            return false;
+          }
+          bytes_read_ += more.size() + 1;
           return true;
         };
-        if (!rows_->read(std::move(text), first_line, next_line, out)) continue;  // the header
+        const bool is_row = rows_->read(std::move(text), first_line, next_line, out);
+        if (too_long) {
+          const std::string where = stream_name_ + ":" + std::to_string(first_line);
+          out = input_record(stream_name_, first_line, "", where + ": " + too_long_message());
+          // What follows would be read from inside the quoted field, as rows of their own.
+          lines_.reset();
+          return true;
+        }
+        if (!is_row) continue;  // the header
         if (rows_->failed()) lines_.reset();
         return true;
       }
       if (got) {
         bytes_read_ += text.size() + 1;
         if (++line_ == 1 && table_.header) continue;  // a header above one text per line
-        out = input_record(stream_name_, line_, std::move(text), "");
+        out = input_record(stream_name_, line_offset_ + line_, std::move(text), "");
         return true;
       }
       lines_.reset();

@@ -27,10 +27,17 @@ struct InputSource {
   std::string name;  // the text for Argument, the path for File
 };
 
+// What stdin's records are called: a piece of a bigger file, classified on its own (tools/dask_classify.py), is named
+// and numbered as in that file, so that its records are the ones a single run over the file would give.
+struct StdinNaming {
+  std::string name = "-";
+  size_t first_line = 1;
+};
+
 class InputReader {
  public:
   // Files and stdin are read as `table` says (lines by default); arguments are always texts.
-  explicit InputReader(std::vector<InputSource> sources, TableOptions table = {});
+  explicit InputReader(std::vector<InputSource> sources, TableOptions table = {}, StdinNaming stdin_naming = {});
   // Fills `out` with the next input, in order; false when every source is exhausted. A source that cannot be
   // opened or read yields one record with `error` set, and reading goes on with the next source.
   bool next(InputText& out);
@@ -49,8 +56,10 @@ class InputReader {
   TableOptions table_;
   std::unique_ptr<LineReader> lines_;
   std::unique_ptr<RowReader> rows_;  // with structured input
+  StdinNaming stdin_naming_;
   std::string stream_name_;
-  size_t line_ = 0;
+  size_t line_ = 0;         // lines read from the current source
+  size_t line_offset_ = 0;  // added to line_ in records: stdin's first line may have another number than 1
   bool had_io_error_ = false;
   std::atomic<size_t> bytes_read_{0};
 };

@@ -51,6 +51,13 @@ nlohmann::json attention_maps_json(const AttentionMaps& maps, const std::vector<
   return out;
 }
 
+// JSON text of a value; a string that is not UTF-8 (a path, a line of text) has its bad bytes replaced by
+// U+FFFD instead of failing the whole output.
+template <typename Json>
+std::string dump_json(const Json& value, int indent = -1) {
+  return value.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 // 0, 1, ..., count - 1: every layer or every head.
 std::vector<int> all_indices(int count);
 

@@ -10,6 +10,7 @@
 
 #include "attn/errors.h"
 #include "output_helpers.h"
+#include "printable.h"
 
 namespace attn::app {
 
@@ -83,7 +84,7 @@ void append_record_json(std::string& out, const Record& record, const Model& mod
     first = false;
   }
   out += "],\"tokens\":";
-  append_json_uint(out, record.encoding->ids.size());
+  append_json_uint(out, record.encoding->num_text_tokens());
   out += record.encoding->truncated() ? ",\"truncated\":true" : ",\"truncated\":false";
   if (unsure) out += ",\"below_threshold\":true";
   if (record.encoding->truncated()) {
@@ -101,13 +102,9 @@ void append_record_json(std::string& out, const Record& record, const Model& mod
 
 namespace {
 
-// Tabs and newlines inside a TSV field would break the row; messages never need them, and a
-// passed-through text field loses them.
-std::string tsv_field(std::string value) {
-  std::replace(value.begin(), value.end(), '\t', ' ');
-  std::replace(value.begin(), value.end(), '\n', ' ');
-  return value;
-}
+// A tab, CR or newline inside a TSV field would break the row, and other controls act on a terminal; a
+// passed-through text field has them escaped too.
+std::string tsv_field(std::string_view value) { return printable(value); }
 
 }  // namespace
 
@@ -118,7 +115,7 @@ RecordWriter::RecordWriter(OutputSink& sink, OutputFormat format, const Model& m
     if (layout_.id) header += "\tid";
     for (const auto& name : layout_.kept) header += "\t" + tsv_field(name);
     header += "\tlabel\tprobability";
-    for (const auto& label : model_.labels()) header += "\tp_" + label;
+    for (const auto& label : model_.labels()) header += "\tp_" + tsv_field(label);
     header += "\ttruncated\terror\n";
     sink_.append(header);
   } else if (format_ == OutputFormat::Json) {
@@ -128,15 +125,16 @@ RecordWriter::RecordWriter(OutputSink& sink, OutputFormat format, const Model& m
 
 std::string long_text_note(const Encoding& encoding, const LongTextEncoding* long_text) {
   if (!encoding.truncated() && (long_text == nullptr || !long_text->applied)) return "";
-  const std::string kept = std::to_string(encoding.ids.size());
+  const std::string kept = std::to_string(encoding.num_text_tokens());
   const std::string total = std::to_string(encoding.num_tokens_before_truncation);
   const LongTextPolicy policy = long_text != nullptr ? long_text->policy : LongTextPolicy::KeepStart;
   switch (policy) {
     case LongTextPolicy::KeepStart: break;
     case LongTextPolicy::KeepEnd: return "truncated: last " + kept + " of " + total + " tokens";
     case LongTextPolicy::KeepEnds: {
-      const size_t head = (encoding.ids.size() + 1) / 2;
-      return "truncated: first " + std::to_string(head) + " and last " + std::to_string(encoding.ids.size() - head) +
+      const size_t head = (encoding.num_text_tokens() + 1) / 2;
+      return "truncated: first " + std::to_string(head) + " and last " +
+             std::to_string(encoding.num_text_tokens() - head) +
              " of " + total + " tokens";
     }
     case LongTextPolicy::Window:
@@ -168,7 +166,7 @@ std::string RecordWriter::format(const Record& record) const {
         fields.push_back(tsv_field(record.error));
       } else {
         const Prediction& p = *record.prediction;
-        fields.push_back(below_threshold(p, layout_) ? std::string() : model_.labels()[p.label]);
+        fields.push_back(below_threshold(p, layout_) ? std::string() : tsv_field(model_.labels()[p.label]));
         fields.push_back(format_fixed(p.probabilities[p.label], 6));
         for (float prob : p.probabilities) fields.push_back(format_fixed(prob, 6));
         fields.push_back(record.encoding->truncated() ? "true" : "false");
@@ -180,19 +178,20 @@ std::string RecordWriter::format(const Record& record) const {
     }
     case OutputFormat::Text: {
       if (record.prediction == nullptr) {
-        out = "error: " + record.error + "\n";
+        out = "error: " + printable(record.error) + "\n";
       } else {
         const Prediction& p = *record.prediction;
-        if (below_threshold(p, layout_)) out = kNoLabel;
+        const bool unsure = below_threshold(p, layout_);
+        if (unsure) out = kNoLabel;
         for (int i : ranked_labels(p.probabilities, layout_.top_k)) {
-          out += (out.empty() ? "" : "  ") + model_.labels()[i] + " " + format_fixed(p.probabilities[i], 4);
+          out += (out.empty() ? "" : "  ") + printable(model_.labels()[i]) + " " + format_fixed(p.probabilities[i], 4);
         }
         std::string note = long_text_note(*record.encoding, record.long_text);
-        if (below_threshold(p, layout_)) {
+        if (unsure) {
           note += (note.empty() ? "no label reached " : "; no label reached ") + format_fixed(layout_.threshold, 4);
         }
         if (!note.empty()) out += "  (" + note + ")";
-        if (layout_.id) out = record.input->id + "  " + out;
+        if (layout_.id) out = printable(record.input->id) + "  " + out;
         out += "\n";
       }
       break;

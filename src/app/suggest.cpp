@@ -46,6 +46,12 @@ std::string closest_word(const std::string& word, const std::vector<std::string>
   return best;
 }
 
+std::vector<std::string> subcommand_names(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::App* sub : app.get_subcommands({})) names.push_back(sub->get_name());
+  return names;
+}
+
 std::string did_you_mean(const CLI::App& app) {
   const std::vector<CLI::App*> chosen = app.get_subcommands();
   const CLI::App* command = chosen.empty() ? nullptr : chosen.front();
@@ -54,8 +60,7 @@ std::string did_you_mean(const CLI::App& app) {
     const std::vector<std::string> own = long_options(*command);
     options.insert(options.end(), own.begin(), own.end());
   }
-  std::vector<std::string> subcommands;
-  for (const CLI::App* sub : app.get_subcommands({})) subcommands.push_back(sub->get_name());
+  const std::vector<std::string> subcommands = subcommand_names(app);
 
   std::string out;
   for (const std::string& word : app.remaining(true)) {

@@ -1,6 +1,7 @@
 #include "terminal_view.h"
 
 #include "output_helpers.h"
+#include "printable.h"
 
 #include <algorithm>
 #include <cmath>
@@ -49,7 +50,7 @@ std::string render_shaded_tokens(const std::vector<std::string>& tokens, const s
   const std::vector<double> relative = relative_importance(importance);
   std::string out;
   for (size_t i = 0; i < tokens.size(); ++i) {
-    std::string piece = tokens[i];
+    std::string piece = printable(tokens[i]);
     const bool continuation = !continuation_prefix.empty() && i > 0 && piece.size() > continuation_prefix.size() &&
                               piece.compare(0, continuation_prefix.size(), continuation_prefix) == 0;
     if (continuation) piece.erase(0, continuation_prefix.size());
@@ -65,10 +66,12 @@ std::string render_shaded_tokens(const std::vector<std::string>& tokens, const s
 
 std::string render_token_table(const std::vector<std::string>& tokens, const std::vector<float>& importance) {
   size_t width = 0;
-  for (const auto& token : tokens) width = std::max(width, code_points(token));
+  std::vector<std::string> shown;
+  for (const auto& token : tokens) shown.push_back(printable(token));
+  for (const auto& token : shown) width = std::max(width, code_points(token));
   std::string out;
-  for (size_t i = 0; i < tokens.size(); ++i) {
-    out += tokens[i] + std::string(width - code_points(tokens[i]) + 2, ' ') + format_fixed(importance[i], 3) + "\n";
+  for (size_t i = 0; i < shown.size(); ++i) {
+    out += shown[i] + std::string(width - code_points(shown[i]) + 2, ' ') + format_fixed(importance[i], 3) + "\n";
   }
   return out;
 }

@@ -9,6 +9,9 @@ namespace attn {
 
 void pack_weights(ClassifierWeights& weights, int d_model, int num_labels, bool use_kernel) {
   weights.packed = ops::pack_matrix(weights.weight.data(), num_labels, d_model, use_kernel);
+  if (!weights.head_weight.empty()) {
+    weights.head_packed = ops::pack_matrix(weights.head_weight.data(), d_model, d_model, use_kernel);
+  }
 }
 
 namespace {
@@ -54,7 +57,18 @@ void pool_and_classify(const ClassifierWeights& weights, const ModelConfig& conf
     }
   }
   if (weights.packed.empty()) throw std::logic_error("classifier_head: weights not packed");
-  ops::linear(work.pooled.data(), layout.size(), weights.packed, weights.bias.data(), logits);
+  const float* features = work.pooled.data();  // [batch, d]: what the classifier reads
+  if (config.head != Head::Linear) {
+    if (weights.head_packed.empty()) throw std::logic_error("classifier_head: head weights not packed");
+    const size_t count = static_cast<size_t>(layout.size()) * d;
+    float* hidden = ops::at_least(work.head_hidden, count);
+    ops::linear(work.pooled.data(), layout.size(), weights.head_packed, weights.head_bias.data(), hidden,
+                config.head == Head::DistilBert ? ops::Epilogue::Relu : ops::Epilogue::None);
+    if (config.head == Head::BertPooler) ops::tanh_inplace(hidden, count);
+    if (config.head == Head::Electra) ops::gelu(hidden, count);  // the erf form whatever config.activation says
+    features = hidden;
+  }
+  ops::linear(features, layout.size(), weights.packed, weights.bias.data(), logits);
 }
 
 }  // namespace attn

@@ -28,15 +28,11 @@ void feed_forward(const FeedForwardWeights& weights, const ModelConfig& config, 
   for (int r0 = 0; r0 < rows; r0 += kChunk) {
     const int n = std::min(kChunk, rows - r0);
     const float* xs = x + static_cast<size_t>(r0) * d;
-    switch (config.activation) {
-      case Activation::Relu:  // ReLU applied as each tile is stored: no extra pass over the hidden layer
-        ops::linear(xs, n, weights.linear1_packed, weights.linear1_bias.data(), hidden, ops::Epilogue::Relu);
-        break;
-      case Activation::Gelu:
-        ops::linear(xs, n, weights.linear1_packed, weights.linear1_bias.data(), hidden);
-        ops::gelu(hidden, static_cast<size_t>(n) * f);
-        break;
-    }
+    // ReLU is applied as each tile is stored (no extra pass over the hidden layer); the GELUs take a pass.
+    ops::linear(xs, n, weights.linear1_packed, weights.linear1_bias.data(), hidden,
+                config.activation == Activation::Relu ? ops::Epilogue::Relu : ops::Epilogue::None);
+    if (config.activation == Activation::Gelu) ops::gelu(hidden, static_cast<size_t>(n) * f);
+    if (config.activation == Activation::GeluTanh) ops::gelu_tanh(hidden, static_cast<size_t>(n) * f);
     ops::linear(hidden, n, weights.linear2_packed, weights.linear2_bias.data(), out + static_cast<size_t>(r0) * d,
                 ops::Epilogue::Accumulate);
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
 
 #include "attn/errors.h"
 
@@ -11,6 +12,32 @@ std::string json_type_name(const nlohmann::json& value) {
   if (value.is_number_integer()) return "integer";
   if (value.is_number()) return "number";
   return value.type_name();
+}
+
+nlohmann::json parse_json_without_duplicate_keys(const std::string& text, const std::string& source) {
+  // The keys seen in each object being parsed, and the key path to it (arrays shown as "[]").
+  std::vector<std::set<std::string>> keys;
+  std::vector<std::string> path;
+  auto check = [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using Event = nlohmann::json::parse_event_t;
+    if (event == Event::object_start || event == Event::array_start) {
+      keys.emplace_back();
+      path.push_back(event == Event::array_start ? "[]" : "");
+    } else if (event == Event::object_end || event == Event::array_end) {
+      keys.pop_back();
+      path.pop_back();
+    } else if (event == Event::key) {
+      const std::string& key = parsed.get_ref<const std::string&>();
+      if (!keys.back().insert(key).second) {
+        std::string where;
+        for (size_t i = 0; i + 1 < path.size(); ++i) where += path[i] == "[]" || where.empty() ? path[i] : "." + path[i];
+        throw ModelError(source + ": " + (where.empty() ? "" : where + ": ") + "duplicate key \"" + key + "\"");
+      }
+      path.back() = key;
+    }
+    return true;
+  };
+  return nlohmann::json::parse(text, check);
 }
 
 JsonReader::JsonReader(const nlohmann::json& node, std::string where, std::string path)
@@ -28,7 +55,7 @@ void JsonReader::fail(const std::string& key, const std::string& message) const 
   throw ModelError(where_ + ": " + (at.empty() ? "" : at + ": ") + message);
 }
 
-void JsonReader::expect_object(std::initializer_list<const char*> allowed_keys) const {
+void JsonReader::expect_object(const std::vector<const char*>& allowed_keys) const {
   if (!node_.is_object()) fail("", "expected an object, got " + json_type_name(node_));
   for (const auto& item : node_.items()) {
     const bool known = std::any_of(allowed_keys.begin(), allowed_keys.end(),

@@ -38,7 +38,9 @@ std::vector<size_t> window_starts(size_t num_tokens, size_t window, size_t strid
 }
 
 LongTextEncoding encode_long_text(const Model& model, std::string_view text, const LongTextOptions& options) {
-  const size_t max_length = static_cast<size_t>(model.config().max_length);
+  // The policies cut the text's own tokens to the budget; each cut or window is then wrapped on its own.
+  const size_t max_length = model.text_budget();
+  const Tokenizer& tokenizer = model.tokenizer();
   LongTextEncoding out;
   out.policy = options.policy;
   if (options.policy == LongTextPolicy::KeepStart) {
@@ -46,11 +48,12 @@ LongTextEncoding encode_long_text(const Model& model, std::string_view text, con
     out.applied = out.encoding.truncated();
     return out;
   }
-  Encoding whole = model.tokenizer().encode(text, std::numeric_limits<size_t>::max());
+  Encoding whole = tokenizer.encode(text, std::numeric_limits<size_t>::max());
   const size_t n = whole.ids.size();
   out.applied = n > max_length;
   if (!out.applied) {
     out.encoding = std::move(whole);
+    tokenizer.wrap(out.encoding);
     return out;
   }
   switch (options.policy) {
@@ -58,11 +61,13 @@ LongTextEncoding encode_long_text(const Model& model, std::string_view text, con
       break;
     case LongTextPolicy::KeepEnd:
       append_slice(whole, n - max_length, n, out.encoding);
+      tokenizer.wrap(out.encoding);
       break;
     case LongTextPolicy::KeepEnds: {
       const size_t head = (max_length + 1) / 2;
       append_slice(whole, 0, head, out.encoding);
       append_slice(whole, n - (max_length - head), n, out.encoding);
+      tokenizer.wrap(out.encoding);
       break;
     }
     case LongTextPolicy::Window: {
@@ -75,6 +80,7 @@ LongTextEncoding encode_long_text(const Model& model, std::string_view text, con
       for (size_t start : out.window_starts) {
         Encoding window;
         append_slice(whole, start, start + max_length, window, false);
+        tokenizer.wrap(window);
         out.windows.push_back(std::move(window));
       }
       out.encoding = std::move(whole);
@@ -106,6 +112,27 @@ Prediction combine_windows(const std::vector<const Prediction*>& windows, Window
   out.label = static_cast<int>(std::max_element(out.probabilities.begin(), out.probabilities.end()) -
                                out.probabilities.begin());
   return out;
+}
+
+std::vector<std::string> window_tokens(const LongTextEncoding& text, size_t w, const Tokenizer& tokenizer) {
+  const Encoding& window = text.windows.at(w);
+  const auto first = text.encoding.tokens.begin() + static_cast<std::ptrdiff_t>(text.window_starts.at(w));
+  std::vector<std::string> tokens;
+  if (window.wrapped) tokens.push_back(tokenizer.config().cls_token);
+  tokens.insert(tokens.end(), first, first + static_cast<std::ptrdiff_t>(window.num_text_tokens()));
+  if (window.wrapped) tokens.push_back(tokenizer.config().sep_token);
+  return tokens;
+}
+
+std::vector<float> combine_window_importance(const LongTextEncoding& text,
+                                             const std::vector<std::vector<float>>& per_window_ids) {
+  std::vector<std::vector<float>> windows = per_window_ids;
+  for (size_t w = 0; w < windows.size() && w < text.windows.size(); ++w) {
+    if (!text.windows[w].wrapped || windows[w].size() < 2) continue;
+    windows[w].pop_back();                // [SEP]
+    windows[w].erase(windows[w].begin());  // [CLS]
+  }
+  return combine_window_importance(windows, text.window_starts, text.encoding.ids.size());
 }
 
 std::vector<float> combine_window_importance(const std::vector<std::vector<float>>& windows,

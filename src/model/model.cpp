@@ -11,17 +11,25 @@
 namespace attn {
 
 Model::Model(std::string source, ModelConfig config, Tokenizer tokenizer, std::vector<std::string> labels,
-             ModelWeights weights)
+             ModelWeights weights, ModelFileInfo file_info)
     : source_(std::move(source)),
       config_(config),
       tokenizer_(std::move(tokenizer)),
       labels_(std::move(labels)),
       weights_(std::move(weights)),
+      file_info_(std::move(file_info)),
       positions_(config.positional_encoding == PositionalEncoding::Learned
                      ? weights_.embedding.positions
-                     : sinusoidal_positions(config.max_length, config.d_model)) {
+                     : sinusoidal_positions(config.max_length, config.embedding_width())) {
+  pack_weights(weights_.embedding, config_);
   for (auto& layer : weights_.layers) pack_weights(layer, config_.d_model, config_.ffn_dim);
   pack_weights(weights_.classifier, config_.d_model, config_.num_labels);
+}
+
+Encoding Model::encode(std::string_view text) const {
+  Encoding encoding = tokenizer_.encode(text, text_budget());
+  tokenizer_.wrap(encoding);
+  return encoding;
 }
 
 size_t Model::parameter_count() const {
@@ -80,11 +88,9 @@ std::vector<Prediction> Model::predict_group(const std::vector<const Encoding*>&
   BatchLayout layout;
   for (const Encoding* encoding : batch) layout.add(static_cast<int>(encoding->ids.size()));
 
-  ops::at_least(work.states, static_cast<size_t>(layout.total_tokens) * d);
-  for (int b = 0; b < layout.size(); ++b) {
-    embed(weights_.embedding, positions_, d, batch[b]->ids.data(), layout.lengths[b],
-          work.states.data() + static_cast<size_t>(layout.offsets[b]) * d);
-  }
+  std::vector<const int32_t*> ids;
+  for (const Encoding* encoding : batch) ids.push_back(encoding->ids.data());
+  embed_batch(weights_.embedding, config_, positions_, ids, layout, work);
 
   std::vector<float*> layer_weights_out;
   if (attention != nullptr) {

@@ -1,6 +1,7 @@
 #include "attn/model_cache.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 
 #include "attn/errors.h"
 #include "attn/tensor_table.h"
+#include "model_file.h"
 #include "weights_binder.h"
 
 namespace fs = std::filesystem;
@@ -23,26 +25,12 @@ namespace attn {
 namespace {
 
 constexpr char kMagic[8] = {'A', 'T', 'T', 'N', 'C', 'A', 'C', 'H'};
-constexpr uint32_t kCacheVersion = 3;  // bump whenever the layout below or the meaning of a model field changes
-
-// Identity of the JSON file a cache entry was made from.
-struct SourceStamp {
-  uint64_t size = 0;
-  int64_t mtime_ns = 0;
-  uint64_t inode = 0;
-  bool operator==(const SourceStamp& o) const { return size == o.size && mtime_ns == o.mtime_ns && inode == o.inode; }
-};
-
-std::optional<SourceStamp> stamp_of(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
-  return SourceStamp{static_cast<uint64_t>(st.st_size),
-                     static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
-                     static_cast<uint64_t>(st.st_ino)};
-}
+// 5: the v2 fields (format 2's config, wrap, [CLS]/[SEP], metadata.source) and the full file stamp (device,
+// inode, size, mtime, ctime), each of which had made its own version 4.
+constexpr uint32_t kCacheVersion = 5;  // bump whenever the layout below or the meaning of a model field changes
 
 // 64-bit multiply-xor hash over 8-byte words: cheap enough for megabytes at every load, and any flipped bit
-// changes it. It guards against damage, not against someone forging an entry in the user's own cache.
+// changes it. It guards against damage, not against forgery: that is what the ownership checks are for.
 uint64_t checksum(const char* data, size_t size) {
   uint64_t h = 0x9E3779B97F4A7C15ull ^ size;
   size_t i = 0;
@@ -135,13 +123,30 @@ std::string cache_path_for(const std::string& json_path, const std::string& cach
   return (fs::path(cache_dir) / (fs::path(json_path).stem().string() + "-" + hex + ".attncache")).string();
 }
 
-void write_model_cache(const Model& model, const std::string& json_path, const std::string& path) {
-  const auto stamp = stamp_of(json_path);
-  if (!stamp) throw IoError(json_path + ": cannot stat (" + std::strerror(errno) + ")");
+namespace {
+
+// Blocks every signal that can be blocked while it lives: an interruption while a temporary file exists in the
+// cache would leave it there (the handler may end the process at once); it is delivered when this ends.
+class SignalsDeferred {
+ public:
+  SignalsDeferred() {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &saved_);
+  }
+  ~SignalsDeferred() { pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
+  SignalsDeferred(const SignalsDeferred&) = delete;
+  SignalsDeferred& operator=(const SignalsDeferred&) = delete;
+
+ private:
+  sigset_t saved_;
+};
+
+void write_entry(const Model& model, const FileStamp& stamp, const std::string& path) {
   Writer out;
   out.bytes().append(kMagic, sizeof kMagic);
   out.pod(kCacheVersion);
-  out.pod(*stamp);
+  out.pod(stamp);
   const ModelConfig& c = model.config();
   out.pod(c);  // a trivially copyable struct of ints, a float, enums and a bool
   const TokenizerConfig& tc = model.tokenizer().config();
@@ -152,6 +157,11 @@ void write_model_cache(const Model& model, const std::string& json_path, const s
   out.string(tc.continuation_prefix);
   out.string(tc.pad_token);
   out.string(tc.unk_token);
+  out.pod(static_cast<uint8_t>(tc.wrap));
+  out.string(tc.cls_token);
+  out.string(tc.sep_token);
+  out.pod(static_cast<int32_t>(model.file_info().format_version));
+  out.string(model.file_info().source_json);
   for (size_t i = 0; i < model.tokenizer().vocab_size(); ++i) out.string(model.tokenizer().token(static_cast<int32_t>(i)));
   for (const auto& label : model.labels()) out.string(label);
   // Each tensor of the table with its name and shape, so that reading it back goes through the same binder and
@@ -166,8 +176,7 @@ void write_model_cache(const Model& model, const std::string& json_path, const s
   }
   out.pod(checksum(out.bytes().data(), out.bytes().size()));
 
-  std::error_code ec;
-  fs::create_directories(fs::path(path).parent_path(), ec);
+  const SignalsDeferred deferred;
   std::string temp = path + ".tmp-XXXXXX";
   const int fd = mkstemp(temp.data());
   if (fd < 0) throw IoError(path + ": cannot create (" + std::strerror(errno) + ")");
@@ -186,15 +195,26 @@ void write_model_cache(const Model& model, const std::string& json_path, const s
   }
 }
 
-std::optional<Model> read_model_cache(const std::string& json_path, const std::string& path) {
+}  // namespace
+
+void write_model_cache(const Model& model, const std::string& json_path, const std::string& path) {
   const auto stamp = stamp_of(json_path);
-  if (!stamp) return std::nullopt;
+  if (!stamp) throw IoError(json_path + ": not a regular file");
+  write_entry(model, *stamp, path);
+}
+
+namespace {
+
+std::optional<Model> read_entry(const FileStamp& stamp, const std::string& json_path, const std::string& path) {
   // The entry is mapped, not read into a zero-filled buffer: it is read at every start, where copying a few
-  // megabytes and clearing their pages would dominate a one-sentence run.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // megabytes and clearing their pages would dominate a one-sentence run. Only a regular file that this user
+  // owns and no one else may write is an entry (README, "The model cache"); opening never follows a link nor
+  // waits for a FIFO's writer.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) return std::nullopt;
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_uid != ::geteuid() ||
+      (st.st_mode & (S_IWGRP | S_IWOTH)) != 0 || static_cast<uint64_t>(st.st_size) > kMaxModelFileBytes) {
     ::close(fd);
     return std::nullopt;
   }
@@ -218,7 +238,7 @@ std::optional<Model> read_model_cache(const std::string& json_path, const std::s
 
   Reader r(bytes.data() + sizeof kMagic, body - sizeof kMagic);
   if (r.pod<uint32_t>() != kCacheVersion) return std::nullopt;
-  if (!(r.pod<SourceStamp>() == *stamp)) return std::nullopt;
+  if (!(r.pod<FileStamp>() == stamp)) return std::nullopt;
   const auto config = r.pod<ModelConfig>();
   TokenizerConfig tc;
   tc.lowercase = r.pod<uint8_t>() != 0;
@@ -228,10 +248,18 @@ std::optional<Model> read_model_cache(const std::string& json_path, const std::s
   tc.continuation_prefix = r.string();
   tc.pad_token = r.string();
   tc.unk_token = r.string();
-  if (!r.ok() || config.vocab_size <= 0 || config.vocab_size > kMaxDimension || config.num_labels <= 0 ||
+  const auto wrap = r.pod<uint8_t>();
+  tc.wrap = wrap == 1 ? Wrap::ClsSep : Wrap::None;
+  tc.cls_token = r.string();
+  tc.sep_token = r.string();
+  ModelFileInfo file_info;
+  file_info.format_version = r.pod<int32_t>();
+  file_info.source_json = r.string();
+  if (!r.ok() || wrap > 1 || file_info.format_version < 1 || file_info.format_version > kFormatVersion ||
+      config.vocab_size <= 0 || config.vocab_size > kMaxDimension || config.num_labels <= 0 ||
       config.num_labels > kMaxDimension || config.num_layers <= 0 || config.num_layers > kMaxDimension ||
       config.d_model <= 0 || config.ffn_dim <= 0 || config.max_length <= 0 || config.num_heads <= 0 ||
-      config.d_model % config.num_heads != 0) {
+      config.d_model % config.num_heads != 0 || config.embedding_dim < 0 || config.embedding_dim > kMaxDimension) {
     return std::nullopt;
   }
   std::vector<std::string> vocab(static_cast<size_t>(config.vocab_size));
@@ -251,26 +279,73 @@ std::optional<Model> read_model_cache(const std::string& json_path, const std::s
     }
     ModelWeights weights = binder.finish("tensors");
     if (!r.ok() || !r.at_end()) return std::nullopt;
-    return Model(json_path, config, Tokenizer(tc, std::move(vocab)), std::move(labels), std::move(weights));
+    return Model(json_path, config, Tokenizer(tc, std::move(vocab)), std::move(labels), std::move(weights),
+                 std::move(file_info));
   } catch (const ModelError&) {
     return std::nullopt;
   }
 }
 
+// Whether cache_dir may be used: a directory that this user owns and no one else may write (a shared one would
+// let another user's entry decide this user's answers: `refused` says so). A missing one is created so; one
+// that cannot be created or examined is a `problem`.
+bool usable_cache_dir(const std::string& cache_dir, CacheOutcome& o) {
+  std::error_code ec;
+  if (!fs::exists(cache_dir, ec)) {
+    fs::create_directories(cache_dir, ec);
+    ::chmod(cache_dir.c_str(), 0700);
+  }
+  struct stat st {};
+  if (::stat(cache_dir.c_str(), &st) != 0) {
+    o.problem = cache_dir + ": cannot be the model cache (" + std::strerror(errno) + ")";
+  } else if (!S_ISDIR(st.st_mode)) {
+    o.problem = cache_dir + ": cannot be the model cache (not a directory)";
+  } else if (st.st_uid != ::geteuid()) {
+    o.refused = cache_dir + ": not used as the model cache: another user owns it";
+  } else if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    o.refused = cache_dir + ": not used as the model cache: other users may write to it";
+  }
+  return o.problem.empty() && o.refused.empty();
+}
+
+}  // namespace
+
+std::optional<Model> read_model_cache(const std::string& json_path, const std::string& path) {
+  const auto stamp = stamp_of(json_path);
+  if (!stamp) return std::nullopt;
+  return read_entry(*stamp, json_path, path);
+}
+
+
 Model load_model_cached(const std::string& json_path, const std::string& cache_dir, CacheOutcome* outcome) {
   CacheOutcome local;
   CacheOutcome& o = outcome != nullptr ? *outcome : local;
   if (cache_dir.empty()) return Model::load(json_path);
+  // One descriptor for the stamp, the entry's check and the bytes parsed, so that they are of one file.
+  ModelFile file(json_path);
+  const std::optional<FileStamp> stamp = file.stamp();
+  if (!stamp) {
+    o.problem = json_path + ": not a regular file, so not cached";
+    return Model::parse(file.read_all(), json_path);
+  }
+  if (!usable_cache_dir(cache_dir, o)) return Model::parse(file.read_all(), json_path);
   o.entry = cache_path_for(json_path, cache_dir);
-  if (auto cached = read_model_cache(json_path, o.entry)) {
+  if (auto cached = read_entry(*stamp, json_path, o.entry)) {
     o.hit = true;
     return std::move(*cached);
   }
-  Model model = Model::load(json_path);
-  try {
-    write_model_cache(model, json_path, o.entry);
-  } catch (const IoError& e) {
-    o.problem = e.what();
+  Model model = Model::parse(file.read_all(), json_path);
+  const std::optional<FileStamp> after = file.stamp();
+  if (!after || !(*after == *stamp)) {
+    o.problem = json_path + ": changed while it was read";
+  } else if (!ModelFile::settled(*stamp)) {
+    o.problem = json_path + ": changed within the last second; cached on a later run";
+  } else {
+    try {
+      write_entry(model, *stamp, o.entry);
+    } catch (const IoError& e) {
+      o.problem = e.what();
+    }
   }
   return model;
 }

@@ -1,17 +1,16 @@
-// The JSON format reader: Model::load and Model::parse read a format-v1 model file (docs/model-format.md) and
+// The JSON format reader: Model::load and Model::parse read a model file of format 1 (docs/model-format.md) or 2
+// (docs/model-format-v2.md) and
 // check it once; every problem is reported with the file, the key, and the expected against the actual value.
 // The tensors go through the WeightsBinder, as the binary cache's do. Nothing after load looks a weight up by name.
 #include <cerrno>
 #include <cmath>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "attn/errors.h"
 #include "attn/model.h"
 #include "attn/tensor_table.h"
 #include "json_reader.h"
+#include "model_file.h"
 #include "weights_binder.h"
 
 namespace attn {
@@ -33,9 +32,12 @@ int check_format_version(const JsonReader& root) {
   return static_cast<int>(version);
 }
 
-Tokenizer parse_tokenizer(const JsonReader& section, const ModelConfig& config, const std::string& where) {
-  section.expect_object({"kind", "lowercase", "strip_accents", "split_cjk", "continuation_prefix", "max_word_chars",
-                         "special_tokens", "vocab"});
+Tokenizer parse_tokenizer(const JsonReader& section, const ModelConfig& config, const std::string& where,
+                          int format_version) {
+  std::vector<const char*> keys = {"kind",           "lowercase",      "strip_accents", "split_cjk",
+                                   "continuation_prefix", "max_word_chars", "special_tokens", "vocab"};
+  if (format_version >= 2) keys.push_back("wrap");
+  section.expect_object(keys);
   const std::string kind = section.string("kind");
   if (kind != "wordpiece") section.fail("kind", "\"" + kind + "\" is not supported (supported: wordpiece)");
   TokenizerConfig tc;
@@ -50,7 +52,18 @@ Tokenizer parse_tokenizer(const JsonReader& section, const ModelConfig& config, 
   }
   tc.max_word_chars = static_cast<int>(max_word_chars);
   const JsonReader special = section.child("special_tokens");
-  special.expect_object({"pad", "unk"});
+  if (format_version >= 2) {
+    special.expect_object({"pad", "unk", "cls", "sep"});
+    const std::pair<const char*, Wrap> wraps[] = {{to_string(Wrap::None), Wrap::None},
+                                                  {to_string(Wrap::ClsSep), Wrap::ClsSep}};
+    tc.wrap = parse_choice(section, "wrap", wraps);
+    if (tc.wrap == Wrap::ClsSep) {  // the wrapping tokens are required with it, optional otherwise
+      tc.cls_token = special.string("cls");
+      tc.sep_token = special.string("sep");
+    }
+  } else {
+    special.expect_object({"pad", "unk"});
+  }
   tc.pad_token = special.string("pad");
   tc.unk_token = special.string("unk");
 
@@ -140,12 +153,40 @@ ModelWeights parse_weights(const JsonReader& section, const ModelConfig& config,
   return binder.finish(section.path());
 }
 
+// metadata.source as compact JSON, "" when absent or not an object: metadata is free-form and never refused.
+// Kept two levels deep at most (scalars, and the scalars of an object or array member such as "files" or
+// "notes"): that is all a converter writes, and dumping a deeply nested value would recurse without bound.
+std::string metadata_source(const nlohmann::json& document) {
+  const auto metadata = document.find("metadata");
+  if (metadata == document.end() || !metadata->is_object()) return "";
+  const auto source = metadata->find("source");
+  if (source == metadata->end() || !source->is_object()) return "";
+  nlohmann::json kept = nlohmann::json::object();
+  for (const auto& [key, value] : source->items()) {
+    if (value.is_primitive()) {
+      kept[key] = value;
+    } else {
+      nlohmann::json scalars = value.is_object() ? nlohmann::json::object() : nlohmann::json::array();
+      for (const auto& [inner_key, inner] : value.items()) {
+        if (!inner.is_primitive()) continue;
+        if (value.is_object()) {
+          scalars[inner_key] = inner;
+        } else {
+          scalars.push_back(inner);
+        }
+      }
+      kept[key] = std::move(scalars);
+    }
+  }
+  return kept.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace
 
 Model Model::parse(const std::string& json_text, const std::string& source) {
   nlohmann::json document;
   try {
-    document = nlohmann::json::parse(json_text);
+    document = parse_json_without_duplicate_keys(json_text, source);
   } catch (const nlohmann::json::parse_error& e) {
     // e.byte is the 1-based position where parsing stopped.
     throw ModelError(source + ": not valid JSON (at byte " + std::to_string(e.byte) + "): " + e.what());
@@ -155,25 +196,26 @@ Model Model::parse(const std::string& json_text, const std::string& source) {
   }
   const JsonReader root(document, source, "");
   if (!document.is_object()) root.fail("", "expected a JSON object at the top level, got " + json_type_name(document));
-  check_format_version(root);
+  ModelFileInfo file_info;
+  file_info.format_version = check_format_version(root);
   root.expect_object({"format_version", "config", "tokenizer", "labels", "weights", "metadata"});
-  const ModelConfig config = parse_config(root.child("config").node(), source);
-  Tokenizer tokenizer = parse_tokenizer(root.child("tokenizer"), config, source);
+  const ModelConfig config = parse_config(root.child("config").node(), source, file_info.format_version);
+  Tokenizer tokenizer = parse_tokenizer(root.child("tokenizer"), config, source, file_info.format_version);
+  if (tokenizer.num_wrap_ids() >= static_cast<size_t>(config.max_length)) {
+    root.child("config").fail("max_length", std::to_string(config.max_length) +
+                                                " leaves no room for text inside the tokenizer's wrap (expected " +
+                                                "at least " + std::to_string(tokenizer.num_wrap_ids() + 1) + ")");
+  }
   std::vector<std::string> labels = parse_labels(root, config);
   ModelWeights weights = parse_weights(root.child("weights"), config, source);
+  file_info.source_json = metadata_source(document);
   // Every id the tokenizer can emit indexes an embedding row: vocab_size was checked against both.
-  return Model(source, config, std::move(tokenizer), std::move(labels), std::move(weights));
+  return Model(source, config, std::move(tokenizer), std::move(labels), std::move(weights), std::move(file_info));
 }
 
 Model Model::load(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw ModelError(path + ": is a directory, expected a model file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ModelError(path + ": cannot open model file (" + std::string(std::strerror(errno)) + ")");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) throw ModelError(path + ": read error");
-  return parse(buffer.str(), path);
+  ModelFile file(path);
+  return parse(file.read_all(), path);
 }
 
 }  // namespace attn

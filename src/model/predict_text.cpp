@@ -1,6 +1,7 @@
 #include "attn/predict_text.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "attn/errors.h"
 
@@ -40,6 +41,14 @@ void predict_encoded(const Model& model, std::vector<TextPrediction>& texts, con
     }
   }
   for (TextPrediction& text : texts) {
+    if (!text.error.empty()) continue;
+    // Scores that overflowed (a model whose weights are too large for float) give NaN probabilities, and an
+    // argmax over them means nothing: the text gets an error, never a label.
+    for (const Prediction& part : text.parts) {
+      if (!std::all_of(part.logits.begin(), part.logits.end(), [](float v) { return std::isfinite(v); })) {
+        text.error = "the model's scores are not finite numbers (overflow in the model); no label";
+      }
+    }
     if (!text.error.empty() || !text.encoding.windowed()) continue;
     std::vector<const Prediction*> windows;
     for (const Prediction& part : text.parts) windows.push_back(&part);

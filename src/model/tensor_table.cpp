@@ -15,7 +15,7 @@ std::vector<TensorBinding> tensor_table(const ModelConfig& c, ModelWeights& w) {
     throw std::logic_error("tensor_table: weights have " + std::to_string(w.layers.size()) + " layers, the config " +
                            std::to_string(c.num_layers));
   }
-  const int64_t d = c.d_model, f = c.ffn_dim;
+  const int64_t d = c.d_model, f = c.ffn_dim, e = c.embedding_width();
   std::vector<TensorBinding> table;
   auto add = [&](std::string name, std::vector<int64_t> shape, std::vector<float>& storage, size_t offset = 0) {
     TensorBinding binding;
@@ -25,7 +25,7 @@ std::vector<TensorBinding> tensor_table(const ModelConfig& c, ModelWeights& w) {
     binding.offset = offset;
     table.push_back(std::move(binding));
   };
-  add("embedding.weight", {c.vocab_size, d}, w.embedding.table);
+  add("embedding.weight", {c.vocab_size, e}, w.embedding.table);
   for (int l = 0; l < c.num_layers; ++l) {
     const std::string p = "layers." + std::to_string(l) + ".";
     EncoderBlockWeights& layer = w.layers[l];
@@ -50,13 +50,25 @@ std::vector<TensorBinding> tensor_table(const ModelConfig& c, ModelWeights& w) {
     }
   }
   if (c.positional_encoding == PositionalEncoding::Learned) {
-    add("position_embedding.weight", {c.max_length, d}, w.embedding.positions);
+    add("position_embedding.weight", {c.max_length, e}, w.embedding.positions);
+  }
+  if (c.embedding_norm) {
+    add("embedding_norm.weight", {e}, w.embedding.norm.gamma);
+    add("embedding_norm.bias", {e}, w.embedding.norm.beta);
+  }
+  if (c.embedding_projection) {
+    add("embedding_projection.weight", {d, e}, w.embedding.projection_weight);
+    add("embedding_projection.bias", {d}, w.embedding.projection_bias);
   }
   if (c.norm_placement == NormPlacement::Pre) {
     add("final_norm.weight", {d}, w.final_norm.gamma);
     add("final_norm.bias", {d}, w.final_norm.beta);
   }
   if (c.pooling == Pooling::Attention) add("pooling.query", {d}, w.classifier.pooling_query);
+  if (c.head != Head::Linear) {
+    add("head.dense.weight", {d, d}, w.classifier.head_weight);
+    add("head.dense.bias", {d}, w.classifier.head_bias);
+  }
   add("classifier.weight", {c.num_labels, d}, w.classifier.weight);
   add("classifier.bias", {c.num_labels}, w.classifier.bias);
   return table;

@@ -355,7 +355,25 @@ Tokenizer::Tokenizer(TokenizerConfig config, std::vector<std::string> vocab) : c
   };
   pad_id_ = special_id("pad", config_.pad_token);
   unk_id_ = special_id("unk", config_.unk_token);
+  if (config_.wrap == Wrap::ClsSep) {
+    cls_id_ = special_id("cls", config_.cls_token);
+    sep_id_ = special_id("sep", config_.sep_token);
+  }
   vocab_ = std::move(table);
+}
+
+const char* to_string(Wrap wrap) { return wrap == Wrap::ClsSep ? "cls_sep" : "none"; }
+
+void Tokenizer::wrap(Encoding& encoding) const {
+  if (config_.wrap == Wrap::None || encoding.wrapped) return;
+  const bool with_tokens = encoding.tokens.size() == encoding.ids.size();
+  encoding.ids.insert(encoding.ids.begin(), cls_id_);
+  encoding.ids.push_back(sep_id_);
+  if (with_tokens) {
+    encoding.tokens.insert(encoding.tokens.begin(), config_.cls_token);
+    encoding.tokens.push_back(config_.sep_token);
+  }
+  encoding.wrapped = true;
 }
 
 size_t Tokenizer::vocab_size() const { return vocab_->entries.size(); }

@@ -10,7 +10,9 @@ namespace attn {
 namespace {
 
 std::string config_context(const ModelConfig& c) {
-  return "vocab_size=" + std::to_string(c.vocab_size) + ", d_model=" + std::to_string(c.d_model) +
+  const std::string embedding =
+      c.embedding_width() != c.d_model ? ", embedding_dim=" + std::to_string(c.embedding_width()) : "";
+  return "vocab_size=" + std::to_string(c.vocab_size) + ", d_model=" + std::to_string(c.d_model) + embedding +
          ", ffn_dim=" + std::to_string(c.ffn_dim) + ", num_labels=" + std::to_string(c.num_labels);
 }
 

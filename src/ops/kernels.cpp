@@ -108,6 +108,18 @@ void gelu(float* x, size_t n) {
   for (size_t i = 0; i < n; ++i) x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * kInvSqrt2));
 }
 
+void gelu_tanh(float* x, size_t n) {
+  constexpr float kSqrt2OverPi = 0.79788456080286536f;
+  for (size_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    x[i] = 0.5f * v * (1.0f + std::tanh(kSqrt2OverPi * (v + 0.044715f * v * v * v)));
+  }
+}
+
+void tanh_inplace(float* x, size_t n) {
+  for (size_t i = 0; i < n; ++i) x[i] = std::tanh(x[i]);
+}
+
 ATTN_ROW_KERNEL void add_bias(float* y, int rows, int cols, const float* bias) {
   for (int r = 0; r < rows; ++r) {
     float* row = y + static_cast<size_t>(r) * cols;
