@@ -84,14 +84,20 @@ int main(int argc, char** argv) {
       attn::ops::AttentionScratch scratch;
       double heads_s = 0, full_s = 0;
       if (isa != attn::ops::Isa::Portable) {
-        heads_s = config.num_layers * seconds_per_call([&] {
-          attn::ops::attention_heads(qkv.data(), n, d, config.num_heads, scale, config.causal, isa, scratch,
-                                     context.data(), nullptr);
-        }, min_seconds);
-        full_s = config.num_layers * seconds_per_call([&] {
-          attn::ops::attention_heads(qkv.data(), n, d, config.num_heads, scale, config.causal, isa, scratch,
-                                     context.data(), weights.data());
-        }, min_seconds);
+        heads_s =
+            config.num_layers * seconds_per_call(
+                                    [&] {
+                                      attn::ops::attention_heads(qkv.data(), n, d, config.num_heads, scale,
+                                                                 config.causal, isa, scratch, context.data(), nullptr);
+                                    },
+                                    min_seconds);
+        full_s = config.num_layers * seconds_per_call(
+                                         [&] {
+                                           attn::ops::attention_heads(qkv.data(), n, d, config.num_heads, scale,
+                                                                      config.causal, isa, scratch, context.data(),
+                                                                      weights.data());
+                                         },
+                                         min_seconds);
       }
       std::printf(
           "{\"length\": %d, \"model_ms\": %.4f, \"heads_ms\": %.4f, \"heads_full_ms\": %.4f, \"share\": %.4f, "
