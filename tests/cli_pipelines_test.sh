@@ -35,6 +35,11 @@ rows = [l.rstrip('\n').split('\t') for l in open(sys.argv[1])]
 assert rows[0][:4] == ['source', 'line', 'id', 'label'] and rows[1][2] == '7', rows"
 run_attn --model "$TINY" classify -i "$WORK/in.csv" --input-format csv --text-column text
 expect_code "a column name without --header" 2; expect_err "names the column" "column text"
+# Column numbers: the option check and the reader agree (00 and 1234567 were accepted, then read wrongly).
+for column in 0 00 1234567; do
+  run_attn --model "$TINY" classify -i "$WORK/in.csv" --input-format csv --text-column "$column"
+  expect_code "column number $column refused" 2; expect_err "column $column named" "column $column"
+done
 
 # --- jsonl: id of any type, a text that is not a string, a line that is not JSON
 printf '{"id":1,"text":"good"}\n{"id":"b","text":3}\nnot json\n' | "$ATTN" --model "$TINY" classify --input-format jsonl --id-column id -f jsonl >"$WORK/out" 2>"$WORK/err"

@@ -90,10 +90,9 @@ void check_table_options(const CLI::App& command, const TableOptions& options) {
   std::vector<std::string> named = {options.text, options.id};
   named.insert(named.end(), options.kept.begin(), options.kept.end());
   for (const auto& column : named) {
-    if (!column.empty() && column.find_first_not_of("0123456789") != std::string::npos) {
-      throw CLI::ValidationError("column " + column, "a column is named only with --header (else by number from 1)");
-    }
-    if (column == "0") throw CLI::ValidationError("column 0", "columns are numbered from 1");
+    if (column.empty()) continue;  // not given
+    const std::string problem = column_number_problem(column);
+    if (!problem.empty()) throw CLI::ValidationError("column " + column, problem);
   }
 }
 

@@ -13,11 +13,6 @@ const std::vector<std::pair<std::string, InputFormat>> kInputFormats = {
 
 namespace {
 
-bool is_number(const std::string& column) {
-  return !column.empty() && column.size() < 7 && column.find_first_not_of("0123456789") == std::string::npos &&
-         column != "0";
-}
-
 std::string joined(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& name : names) out += (out.empty() ? "" : ", ") + name;
@@ -25,6 +20,17 @@ std::string joined(const std::vector<std::string>& names) {
 }
 
 }  // namespace
+
+std::string column_number_problem(const std::string& column) {
+  if (column.empty() || column.find_first_not_of("0123456789") != std::string::npos) {
+    return "a column is named only with --header (else by number from 1)";
+  }
+  if (column.find_first_not_of('0') == std::string::npos) return "columns are numbered from 1";
+  if (column.size() > std::to_string(kMaxColumnNumber).size() || std::stoul(column) > kMaxColumnNumber) {
+    return "column numbers go up to " + std::to_string(kMaxColumnNumber);
+  }
+  return "";
+}
 
 RowReader::RowReader(const TableOptions& options, std::string source) : options_(options), source_(std::move(source)) {
   const bool json = options_.format == InputFormat::Jsonl;
@@ -48,7 +54,7 @@ bool RowReader::resolve(const std::vector<std::string>& header, std::string& err
     for (size_t i = 0; i < header.size(); ++i) {
       if (header[i] == column) index = i;
     }
-    if (index == header.size() && is_number(column)) index = std::stoul(column) - 1;
+    if (index == header.size() && column_number_problem(column).empty()) index = std::stoul(column) - 1;
     if (index == header.size()) {
       error = "the header has no column " + column + " (its columns: " + joined(header) + ")";
       return false;

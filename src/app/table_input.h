@@ -25,6 +25,12 @@ struct TableOptions {
   std::vector<std::string> kept;  // passed through into every record, in this order
 };
 
+// Column numbers run from 1 to kMaxColumnNumber; a longer number would only ever name a column no row has.
+constexpr size_t kMaxColumnNumber = 999999;
+
+// "" when column names a column by number (a TSV or CSV without a header), else why not.
+std::string column_number_problem(const std::string& column);
+
 // Turns the lines of one source into rows.
 class RowReader {
  public:
