@@ -3,7 +3,9 @@
 // (ops::attention_heads on a random qkv [n, 3 d_model], once per layer) both streaming over key blocks and holding
 // the n x n matrix (the path an attention dump takes). Prints one JSON object per length:
 //   {"length", "model_ms", "heads_ms", "heads_full_ms", "share", "isa"}
-// where model_ms is one input's forward pass and heads_ms the num_layers head calls it makes; share = heads/model.
+// where model_ms is one input's forward pass and heads_ms the num_layers head calls it makes; share = heads/model;
+// products_ms: the four products of every layer (ops::linear on the model's own packed weights), products_share
+// their part of model_ms (what an int8 product could speed up at most).
 // Usage: bench_attention_share MODEL.json [lengths, default 64,128,256,512 up to max_length] [min seconds, 1]
 #include <algorithm>
 #include <chrono>
@@ -99,10 +101,23 @@ int main(int argc, char** argv) {
                                          },
                                          min_seconds);
       }
+      // x [n, d] -> qkv [n, 3d], context -> [n, d], [n, d] -> hidden [n, ffn], hidden -> [n, d], per layer.
+      std::vector<float> hidden(static_cast<size_t>(n) * config.ffn_dim), out(static_cast<size_t>(n) * d);
+      const double products_s = seconds_per_call(
+          [&] {
+            for (const attn::EncoderBlockWeights& layer : model.weights().layers) {
+              attn::ops::linear(context.data(), n, layer.attention.qkv_packed, nullptr, qkv.data());
+              attn::ops::linear(context.data(), n, layer.attention.output_packed, nullptr, out.data());
+              attn::ops::linear(out.data(), n, layer.ffn.linear1_packed, nullptr, hidden.data());
+              attn::ops::linear(hidden.data(), n, layer.ffn.linear2_packed, nullptr, out.data());
+            }
+          },
+          min_seconds);
       std::printf(
           "{\"length\": %d, \"model_ms\": %.4f, \"heads_ms\": %.4f, \"heads_full_ms\": %.4f, \"share\": %.4f, "
-          "\"isa\": \"%s\"}\n",
-          n, model_s * 1e3, heads_s * 1e3, full_s * 1e3, heads_s / model_s, attn::ops::isa_name(isa));
+          "\"products_ms\": %.4f, \"products_share\": %.4f, \"isa\": \"%s\", \"linear_isa\": \"%s\"}\n",
+          n, model_s * 1e3, heads_s * 1e3, full_s * 1e3, heads_s / model_s, products_s * 1e3, products_s / model_s,
+          attn::ops::isa_name(isa), attn::ops::isa_name(attn::ops::kernel_isa()));
       std::fflush(stdout);
     }
   } catch (const std::exception& e) {
