@@ -200,7 +200,7 @@ def render(ctx):
             rows.append((name, threads, f'{a_g:.2f}', f'{t_g:.2f}' if t_g else '-', f'{sg_cell} (M={m})',
                          f'{fma:.1f}', f'{100 * a_g / ceiling:.0f}% / {100 * a_g / fma:.0f}%'))
     sgemm_head = f"OpenBLAS sgemm M×{cfg['ffn_dim']}×{cfg['d_model']} (2 threads: OpenBLAS threads / 2 processes)"
-    out.append(table(('set', 'threads', 'attn', 'PyTorch best', sgemm_head, f"FMA peak ({peak['isa']})",
+    out.append(table(('set', 'threads', 'attn', 'PyTorch best', sgemm_head, f"FMA peak ({peak['isa']}, {peak['vector_bits']}-bit)",
                       'attn ÷ sgemm / ÷ peak'), rows))
     out.append('')
     out.append('Model FLOPs per input of n tokens (`bench/inputs.py: model_flops`): per layer 2·n·d·3d (QKV) '
@@ -209,7 +209,8 @@ def render(ctx):
                f"sgemm: `bench_sgemm M {cfg['ffn_dim']} {cfg['d_model']}` (row-major, B transposed, beta = 1: the "
                'model\'s largest product, which attn runs on its own kernel), M = tokens of a 32-text batch of '
                'the set; for 2 threads attn ÷ sgemm uses two 1-thread processes at once. '
-               'FMA peak: `bench_peak`, independent FMA chains on 1 core and on all cores.')
+               'FMA peak: `bench_peak`, independent FMA chains of the widest vectors the CPU has (AVX-512 if it has it, '
+               'else AVX2), on 1 core and on all cores.')
 
     out += ['', '## Latency, load time, memory', '']
     lat, cold = attn['latency'], attn['latency_cold']

@@ -180,7 +180,8 @@ def attn_figures(args, bins, sets, tmp, env):
 
 
 def bench_peak(bins, *args):
-    """Runs bench_peak -> its `key value` lines as a dict (isa, single_core_gflops, threads, all_cores_gflops)."""
+    """Runs bench_peak -> its `key value` lines as a dict (isa, vector_bits, single_core_gflops, threads,
+    all_cores_gflops)."""
     out = subprocess.run([bins['bench_peak'], *args], capture_output=True, text=True, check=True).stdout
     return dict(line.split(' ', 1) for line in out.splitlines())
 

@@ -125,7 +125,7 @@ class Helpers(unittest.TestCase):
     def test_peak_prints_its_fields(self):
         out = self.run_tool('bench_peak', '1000', '2').stdout
         keys = {line.split()[0] for line in out.splitlines()}
-        self.assertEqual(keys, {'isa', 'single_core_gflops', 'threads', 'all_cores_gflops'})
+        self.assertEqual(keys, {'isa', 'vector_bits', 'single_core_gflops', 'threads', 'all_cores_gflops'})
 
     def test_sgemm_runs_a_small_shape(self):
         words = self.run_tool('bench_sgemm', '5', '7', '3', '1', '0.001').stdout.split()
