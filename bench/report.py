@@ -182,6 +182,8 @@ def head_to_head_section(ctx):
               'attn % of FMA peak, median (min-max)', "attn % of the round's own peak, median (min-max)",
               'steal, worst round')
     out = ['', '## Head to head: rounds in rotating order', '', table(header, rows), ''] + lines + ['']
+    out += [f"attn's kernels: {ctx['machine']['attn kernels']} (`attn info`); FMA peak: {ctx['peak']['isa']}, "
+            f"{ctx['peak']['vector_bits']}-bit.", '']
     out.append('The machine\'s speed can drift between phases minutes apart (by 20-30 % on the project\'s VM), '
                'so the tables above may favour the tool whose phase ran faster. Here each set\'s best configuration '
                'of each tool (the "any" rows above) is timed again in rounds that run the tools within seconds of '

@@ -186,7 +186,7 @@ class Report(unittest.TestCase):
         cfg = dict(num_layers=2, d_model=128, num_heads=4, ffn_dim=512, vocab_size=100, max_length=64, num_labels=2)
         return dict(args=argparse.Namespace(model_source='m.json', repeats=3), cfg=cfg, model_sha='0' * 64,
                     doc={'weights': [{'shape': [100, 128]}], 'labels': ['negative', 'positive']}, sets=sets,
-                    machine={'cpu': 'x'}, peers=peers,
+                    machine={'cpu': 'x', 'attn kernels': 'products avx512, attention heads avx512'}, peers=peers,
                     peer_facts={t: facts[t] for t in peers},
                     ort_agreement={s: (len(d['ids']), 1e-7) for s, d in sets.items()}, started='now', minutes=1.0,
                     warnings={'at the start': []}, peak={'isa': 'avx512', 'vector_bits': '512',
@@ -199,7 +199,9 @@ class Report(unittest.TestCase):
         for piece in ('attn ÷ PyTorch (excl. / incl.)', 'attn ÷ ORT (excl. / incl.)', 'attn ÷ ORT, median (min-max)',
                       '2.00× (2.00-2.00)', 'texts/s, median (attn / PyTorch / ORT)', 'attn-PyTorch-ORT: 2.00×, 2.00×',
                       '## ONNX Runtime, every configuration', 'the same label on all 10 inputs',
-                      'onnxruntime-node 1.30.0', 'FMA peak (avx512, 512-bit)'):
+                      'onnxruntime-node 1.30.0', 'FMA peak (avx512, 512-bit)',
+                      "attn's kernels: products avx512, attention heads avx512 (`attn info`)",
+                      'FMA peak: avx512, 512-bit.'):
             self.assertIn(piece, text)
 
     def test_no_peer(self):
