@@ -35,6 +35,9 @@ DATA = os.path.join(os.environ.get('ATTN_DATA_ROOT') or os.path.normpath(os.path
                     'sst2', 'glue', 'train.tsv')
 LATENCY_TEXT = 'a gripping, beautifully acted film'
 BINS = {}  # target name -> built binary, filled by build()
+# Head-to-head rounds: a multiple of 3 (and of 2), so that the rotating order puts each of the three tools (or
+# two, with --no-torch or --no-ort) in each place equally often.
+ROUNDS, QUICK_ROUNDS = 6, 2
 
 
 def parse_args():
@@ -50,7 +53,7 @@ def parse_args():
     ap.add_argument('--latency-runs', type=int, default=21)
     ap.add_argument('--rss-lines', type=int, default=100000)
     ap.add_argument('--rounds', type=int, help='head-to-head rounds of attn, PyTorch and ONNX Runtime, the order '
-                    'rotating (default 5; 2 with --quick; 0 skips them)')
+                    f'rotating (default {ROUNDS}; {QUICK_ROUNDS} with --quick; 0 skips them)')
     ap.add_argument('--quick', action='store_true', help='small inputs and few repeats: a smoke test, not figures')
     ap.add_argument('--no-torch', action='store_true', help="skip PyTorch's timings (ONNX Runtime still uses torch "
                     'to export the model and check its outputs)')
@@ -65,7 +68,7 @@ def parse_args():
     if args.quick:
         args.sentences, args.long, args.repeats, args.latency_runs, args.rss_lines = 1000, 200, 1, 5, 10000
     if args.rounds is None:
-        args.rounds = 2 if args.quick else 5
+        args.rounds = QUICK_ROUNDS if args.quick else ROUNDS
     return args
 
 
