@@ -1,8 +1,10 @@
 // Measures the machine's single-precision FMA peak: each thread runs many independent FMA chains (enough of
 // them to cover the FMA latency on every pipe), so the loop is bound by FMA throughput alone.
-// The vector code is compiled per function with __attribute__((target)) and picked at run time, so the binary
-// needs no -march flag and runs on any x86-64.
+// The widest FMA the CPU has is measured (AVX-512 where the engine would run its AVX-512 kernels, else AVX2 +
+// FMA): the vector code is compiled per function with __attribute__((target)) and picked at run time the way
+// src/ops/isa.cpp picks the engine's kernels, so the binary needs no -march flag and runs on any x86-64.
 // Usage: bench_peak [iterations (default 200000000)] [threads for the all-cores figure (default: all cores)]
+// Prints `key value` lines: isa, vector_bits (the width measured), single_core_gflops, threads, all_cores_gflops.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -71,16 +73,17 @@ float mul_add_sse(long iterations) {
 }
 
 struct Kernel {
-  const char* isa;
-  int lanes;
+  const char* isa;  // named as `attn info` names the engine's kernels
+  int lanes;        // floats per vector
   float (*run)(long);
 };
 
 Kernel pick_kernel() {
+  // The engine's order (ops::cpu_isa): AVX-512 only on top of AVX2 + FMA.
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) return {"avx512f", 16, fma_avx512};
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return {"avx2+fma", 8, fma_avx2};
-  return {"sse (mul+add)", 4, mul_add_sse};
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return {"sse (mul+add)", 4, mul_add_sse};
+  if (__builtin_cpu_supports("avx512f")) return {"avx512", 16, fma_avx512};
+  return {"avx2", 8, fma_avx2};
 }
 
 volatile float g_sink;  // keeps the results alive so the loops are not optimised away
@@ -117,6 +120,7 @@ int main(int argc, char** argv) {
     all = std::max(all, measure(k, iterations, threads));
   }
   std::printf("isa %s\n", k.isa);
+  std::printf("vector_bits %d\n", 32 * k.lanes);
   std::printf("single_core_gflops %.1f\n", one);
   std::printf("threads %d\n", threads);
   std::printf("all_cores_gflops %.1f\n", all);

@@ -1,10 +1,12 @@
 #!/usr/bin/python3
-"""attn against PyTorch on the same model and the same inputs; prints markdown tables (see bench/README.md).
+"""attn against PyTorch and ONNX Runtime on the same model and the same inputs; prints markdown tables (see
+bench/README.md).
 
     /usr/bin/python3 bench/run.py [--model models/sst2-sentiment.json] [--build build] [--report FILE]
 
 Builds bench helpers and attn in --build, makes the inputs from the SST-2 data into a temporary directory, then
-times attn as whole processes and PyTorch's forward pass in subprocesses, and checks that both predict the same.
+times attn as whole processes, and PyTorch's and ONNX Runtime's forward passes in worker processes (the model
+exported to ONNX for the latter), and checks that they predict the same.
 """
 import argparse
 import hashlib
@@ -22,6 +24,8 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, 'tools'))
 import inputs  # noqa: E402
+import jobs  # noqa: E402
+import ort  # noqa: E402
 import report  # noqa: E402
 import sysinfo  # noqa: E402
 from attn_tokenizer import Tokenizer  # noqa: E402
@@ -31,6 +35,9 @@ DATA = os.path.join(os.environ.get('ATTN_DATA_ROOT') or os.path.normpath(os.path
                     'sst2', 'glue', 'train.tsv')
 LATENCY_TEXT = 'a gripping, beautifully acted film'
 BINS = {}  # target name -> built binary, filled by build()
+# Head-to-head rounds: a multiple of 3 (and of 2), so that the rotating order puts each of the three tools (or
+# two, with --no-torch or --no-ort) in each place equally often.
+ROUNDS, QUICK_ROUNDS = 6, 2
 
 
 def parse_args():
@@ -41,13 +48,18 @@ def parse_args():
     ap.add_argument('--sentences', type=int, default=10000)
     ap.add_argument('--long', type=int, default=2000, help='texts near the maximum length')
     ap.add_argument('--repeats', type=int, default=3, help='whole-process attn runs per configuration (median)')
-    ap.add_argument('--torch-repeats', type=int, default=1, help='timed passes per PyTorch configuration')
+    ap.add_argument('--torch-repeats', type=int, default=1,
+                    help='timed passes per PyTorch and per ONNX Runtime configuration')
     ap.add_argument('--latency-runs', type=int, default=21)
     ap.add_argument('--rss-lines', type=int, default=100000)
-    ap.add_argument('--rounds', type=int, help='head-to-head rounds of attn and PyTorch, alternating (default 5; '
-                    '2 with --quick; 0 skips them)')
+    ap.add_argument('--rounds', type=int, help='head-to-head rounds of attn, PyTorch and ONNX Runtime, the order '
+                    f'rotating (default {ROUNDS}; {QUICK_ROUNDS} with --quick; 0 skips them)')
     ap.add_argument('--quick', action='store_true', help='small inputs and few repeats: a smoke test, not figures')
-    ap.add_argument('--no-torch', action='store_true', help='attn and the machine figures only')
+    ap.add_argument('--no-torch', action='store_true', help="skip PyTorch's timings (ONNX Runtime still uses torch "
+                    'to export the model and check its outputs)')
+    ap.add_argument('--no-ort', action='store_true', help='skip ONNX Runtime')
+    ap.add_argument('--ort-dir', default=ort.default_dir(),
+                    help='where onnxruntime-node is, or is installed with npm on first use (env ATTN_ORT_DIR)')
     ap.add_argument('--report', help='also write the markdown report to this file')
     ap.add_argument('--wait-idle', type=float, default=0, metavar='MINUTES',
                     help='first wait up to MINUTES for no other process to use the CPU')
@@ -56,7 +68,7 @@ def parse_args():
     if args.quick:
         args.sentences, args.long, args.repeats, args.latency_runs, args.rss_lines = 1000, 200, 1, 5, 10000
     if args.rounds is None:
-        args.rounds = 2 if args.quick else 5
+        args.rounds = QUICK_ROUNDS if args.quick else ROUNDS
     return args
 
 
@@ -180,7 +192,8 @@ def attn_figures(args, bins, sets, tmp, env):
 
 
 def bench_peak(bins, *args):
-    """Runs bench_peak -> its `key value` lines as a dict (isa, single_core_gflops, threads, all_cores_gflops)."""
+    """Runs bench_peak -> its `key value` lines as a dict (isa, vector_bits, single_core_gflops, threads,
+    all_cores_gflops)."""
     out = subprocess.run([bins['bench_peak'], *args], capture_output=True, text=True, check=True).stdout
     return dict(line.split(' ', 1) for line in out.splitlines())
 
@@ -211,22 +224,19 @@ def machine_figures(bins, sets, cfg):
 
 
 DEFAULT_WAIT = 'default (active)'  # wait_policy of a result run without OMP_WAIT_POLICY
+# PyTorch's regular path (the one exported to ONNX), 1 thread: the reference ONNX Runtime is checked against.
+REFERENCE = dict(fast=False, batch=32, order='input', threads=1)
 
 
 def torch_worker(args, ids, configs, threads, policy, repeats, tmp):
     """One torch_worker.py subprocess: configs on ids ({set: [[ids...]]}) with OMP_NUM_THREADS, MKL_NUM_THREADS
     = threads and OMP_WAIT_POLICY = policy (None: OpenMP's default) -> (torch version, results)."""
     job = dict(model=os.path.abspath(args.model), sets=ids, configs=configs, threads=threads, repeats=repeats)
-    job_path, out_path = os.path.join(tmp, 'torch-job.json'), os.path.join(tmp, 'torch-out.json')
-    with open(job_path, 'w', encoding='utf-8') as f:
-        json.dump(job, f)
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     env.pop('OMP_WAIT_POLICY', None)
     if policy:
         env['OMP_WAIT_POLICY'] = policy
-    subprocess.run([sys.executable, os.path.join(HERE, 'torch_worker.py'), job_path, out_path], env=env, check=True)
-    with open(out_path, encoding='utf-8') as f:
-        out = json.load(f)
+    out = jobs.run([sys.executable, os.path.join(HERE, 'torch_worker.py')], job, tmp, 'torch', env)
     for r in out['results']:
         r.update(threads=threads, wait_policy=policy or DEFAULT_WAIT)
     return out['torch_version'], out['results']
@@ -235,18 +245,40 @@ def torch_worker(args, ids, configs, threads, policy, repeats, tmp):
 def torch_figures(args, sets, tmp):
     """PyTorch configurations in three subprocesses: 1 thread; 2 threads with OMP_WAIT_POLICY=PASSIVE; 2 threads
     with OpenMP's default (active) waiting, for the fast path on sorted batches only."""
-    full = [dict(set=s, fast=fast, batch=b, order=o) for s in sets for fast in (True, False) for b in (1, 32, 128)
-            for o in ('input', 'sorted') if not (b == 1 and o == 'sorted')]  # batch 1: sorting changes nothing
+    full = [dict(c, fast=fast) for s in sets for fast in (True, False) for c in jobs.batch_configs([s])]
     active = [dict(set=s, fast=True, batch=b, order='sorted') for s in sets for b in (32, 128)]
     runs = [(1, 'PASSIVE', full), (2, 'PASSIVE', full), (2, None, active)]
     results = []
-    info = {}
+    version = None
     for threads, policy, configs in runs:
         version, out = torch_worker(args, {s: sets[s]['ids'] for s in sets}, configs, threads, policy,
                                     args.torch_repeats, tmp)
-        info = {'torch': version}
         results += out
-    return info, results
+    return version, results
+
+
+def ort_figures(args, pkg, sets, pad_id, torch_results, tmp):
+    """ONNX Runtime (pkg: the onnxruntime-node directory): the model exported to ONNX; every input checked
+    against PyTorch's REFERENCE before any timing (which fails the run on a difference); then the sweep, one
+    worker per thread count. -> (facts, results, agreement {set: (inputs, max Δp)}, ort_run(ids, configs,
+    threads, repeats, tmp) for the head-to-head rounds)."""
+    onnx_path = os.path.join(tmp, 'model.onnx')
+    ort.export(args.model, onnx_path)
+    ort_run = lambda *job: ort.worker(pkg, onnx_path, pad_id, *job)
+    ids = {s: sets[s]['ids'] for s in sets}
+    check = [dict(set=s, batch=REFERENCE['batch'], order=REFERENCE['order']) for s in sets]
+    reference = {r['set']: r for r in torch_results if all(r[k] == v for k, v in REFERENCE.items())}
+    if len(reference) < len(sets):  # --no-torch: PyTorch runs once for the check, untimed
+        _, out = torch_worker(args, ids, [dict(c, fast=REFERENCE['fast']) for c in check], REFERENCE['threads'],
+                              'PASSIVE', 1, tmp)
+        reference = {r['set']: r for r in out}
+    _, out = ort_run(ids, check, REFERENCE['threads'], 1, tmp)
+    agreement = ort.compare(reference, out)
+    results = []
+    for threads in jobs.THREADS:
+        facts, out = ort_run(ids, jobs.batch_configs(sets), threads, args.torch_repeats, tmp)
+        results += out
+    return facts, results, agreement, ort_run
 
 
 def round_peak(bins, threads):
@@ -255,41 +287,56 @@ def round_peak(bins, threads):
     return report.fma_peak(bench_peak(bins, '100000000'), threads)
 
 
-def head_to_head(args, bins, sets, tmp, env, attn, torch_results, flops, peak):
-    """Each tool's best configuration per set (the fastest of the attn and PyTorch phases), run in args.rounds
-    rounds, both tools within seconds of each other: odd rounds attn first, even rounds PyTorch first, so that
-    neither always runs right after the other. -> {set: {'attn': row, 'torch': row, 'rounds': [...]}}"""
+def peer_timer(args, tool, name, ids, row, tmp, ort_run):
+    """-> a function that times `row`'s configuration of `tool` ('torch' or 'ort') on set `name` once, in a
+    fresh worker (it loads and warms up again; only the forward passes are timed) -> seconds."""
+    if tool == 'torch':
+        config = {k: row[k] for k in ('set', 'fast', 'batch', 'order')}
+        policy = None if row['wait_policy'] == DEFAULT_WAIT else row['wait_policy']  # as in its sweep
+        return lambda: torch_worker(args, {name: ids}, [config], row['threads'], policy, 1, tmp)[1][0]['seconds'][0]
+    config = {k: row[k] for k in ('set', 'batch', 'order')}
+    return lambda: ort_run({name: ids}, [config], row['threads'], 1, tmp)[1][0]['seconds'][0]
+
+
+def head_to_head(args, bins, sets, tmp, env, attn, peers, flops, peak, ort_run=None):
+    """Each tool's best configuration per set (the fastest of its sweep; peers: {'torch'|'ort': results}), run in
+    args.rounds rounds, all tools within seconds of each other, the order rotating by one tool each round (attn,
+    PyTorch, ORT; then PyTorch, ORT, attn; ...) so that over each len(tools) rounds every tool runs in every place.
+    -> {set: {'best': {tool: row}, 'rounds': [...]}}"""
     load_s = attn['load_cache']['wall']
     cores = os.cpu_count() or 1
     out = {}
-    for name, (ba, bt) in report.best_configs(sets, attn['throughput'], torch_results).items():
+    for name, best in report.best_configs(sets, attn['throughput'], peers).items():
         n = len(sets[name]['ids'])
+        ba = best['attn']
         cmd = attn_cmd(bins, args.model, '-i', sets[name]['file'], '--format', 'jsonl', '--threads',
                        str(ba['threads']), '--batch-size', str(ba['batch']))
         fma = report.fma_peak(peak, ba['threads'])
-        config = {k: bt[k] for k in ('set', 'fast', 'batch', 'order')}
-        policy = None if bt['wait_policy'] == DEFAULT_WAIT else bt['wait_policy']
-        timers = (('attn', lambda: max(1e-9, run_child(cmd, env=env)[0] - load_s)),  # as in attn_figures
-                  # a fresh worker each round: it loads and warms up again, only the forward pass is timed
-                  ('torch', lambda: torch_worker(args, {name: sets[name]['ids']}, [config], bt['threads'], policy,
-                                                 1, tmp)[1][0]['seconds'][0]))
+        timers = [('attn', lambda: max(1e-9, run_child(cmd, env=env)[0] - load_s))]  # as in attn_figures
+        timers += [(tool, peer_timer(args, tool, name, sets[name]['ids'], row, tmp, ort_run))
+                   for tool, row in best.items() if tool != 'attn']
         rounds = []
-        for i in range(1, args.rounds + 1):
+        for i in range(args.rounds):
             # The FMA peak again in every round: when the host slows the VM, it slows the peak too, and attn's
             # share of it is then measured against what the machine could do at that moment.
             peak_now = round_peak(bins, ba['threads'])
+            order = timers[i % len(timers):] + timers[:i % len(timers)]
             steal0, t0 = sysinfo.steal_seconds(), time.perf_counter()
-            seconds = {tool: timer() for tool, timer in (timers if i % 2 else timers[::-1])}
+            seconds = {tool: timer() for tool, timer in order}
             steal1, t1 = sysinfo.steal_seconds(), time.perf_counter()
-            r = dict(first='attn' if i % 2 else 'PyTorch', attn=n / seconds['attn'], torch=n / seconds['torch'],
-                     peak_pct=100 * flops[name] / seconds['attn'] * 1e-9 / fma,
-                     round_peak=peak_now, round_peak_pct=100 * flops[name] / seconds['attn'] * 1e-9 / peak_now,
+            rates = {tool: n / s for tool, s in seconds.items()}
+            attn_gflops = flops[name] / seconds['attn'] * 1e-9
+            r = dict(order=[tool for tool, _ in order], rates=rates,
+                     ratios={tool: rates['attn'] / rate for tool, rate in rates.items() if tool != 'attn'},
+                     peak_pct=100 * attn_gflops / fma, round_peak=peak_now,
+                     round_peak_pct=100 * attn_gflops / peak_now,
                      steal_pct=None if steal0 is None else 100 * (steal1 - steal0) / ((t1 - t0) * cores))
-            r['ratio'] = r['attn'] / r['torch']
             rounds.append(r)
-            print(f"  head to head {name} round {i}/{args.rounds} ({r['first']} first): attn {r['attn']:.0f}/s, "
-                  f"PyTorch {r['torch']:.0f}/s, {r['ratio']:.2f}×", file=sys.stderr, flush=True)
-        out[name] = {'attn': ba, 'torch': bt, 'rounds': rounds}
+            print(f"  head to head {name} round {i + 1}/{args.rounds}: "
+                  + ', '.join(f'{report.TOOLS[t]} {rates[t]:.0f}/s' for t in r['order']) + '; '
+                  + ', '.join(f'attn ÷ {report.TOOLS[t]} {x:.2f}×' for t, x in r['ratios'].items()),
+                  file=sys.stderr, flush=True)
+        out[name] = {'best': best, 'rounds': rounds}
     return out
 
 
@@ -302,9 +349,12 @@ def main():
     if args.sentences < 1 or args.long < 1:
         sys.exit('--sentences and --long must be positive')
     cores = os.cpu_count() or 1
+    log = lambda m: print(m, file=sys.stderr, flush=True)
+    # Before any timing: a missing node or npm stops the run now, not after the other phases.
+    ort_pkg = None if args.no_ort else ort.ensure_installed(args.ort_dir, log)
     bins = build(args.build)
     machine = sysinfo.machine(bins['bench_sgemm'])
-    if args.wait_idle > 0 and not sysinfo.wait_until_idle(args.wait_idle, cores, lambda m: print(m, file=sys.stderr)):
+    if args.wait_idle > 0 and not sysinfo.wait_until_idle(args.wait_idle, cores, log):
         print(f'the machine did not become idle within {args.wait_idle} minutes; running anyway', file=sys.stderr)
     warnings_before = sysinfo.quiet_check(cores)
     for w in warnings_before:
@@ -337,12 +387,20 @@ def main():
         peak, sgemm = machine_figures(bins, sets, cfg)
         phase('attn')
         attn = attn_figures(args, bins, sets, tmp, env)
-        phase('PyTorch')
-        torch_info, torch_results = ({}, []) if args.no_torch else torch_figures(args, sets, tmp)
+        peers, facts = {}, {}
+        if not args.no_torch:
+            phase('PyTorch')
+            facts['torch'], peers['torch'] = torch_figures(args, sets, tmp)
+        ort_agreement, ort_run = None, None
+        if not args.no_ort:
+            phase('ONNX Runtime: export, check against PyTorch, sweep')
+            facts['ort'], peers['ort'], ort_agreement, ort_run = ort_figures(
+                args, ort_pkg, sets, tokenizer.pad_id, peers.get('torch', []), tmp)
         rounds = None
-        if torch_results and args.rounds > 0:
-            phase(f'head to head: {args.rounds} alternating rounds per set')
-            rounds = head_to_head(args, bins, sets, tmp, env, attn, torch_results, report.set_flops(sets, cfg), peak)
+        if peers and args.rounds > 0:
+            phase(f'head to head: {args.rounds} rounds per set, the order rotating')
+            rounds = head_to_head(args, bins, sets, tmp, env, attn, peers, report.set_flops(sets, cfg), peak,
+                                  ort_run)
         sweeps = None
         if args.plot:
             phase('sweeps for the plot')
@@ -353,11 +411,12 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
     warnings_during = monitor.stop()
     warnings_after = sysinfo.quiet_check(cores, use_load_average=False)
-    ctx = dict(args=args, cfg=cfg, model_sha=model_sha, doc=doc, sets=sets, machine=machine,
-               torch=torch_info, started=started, minutes=(time.perf_counter() - t0) / 60,
+    ctx = dict(args=args, cfg=cfg, model_sha=model_sha, doc=doc, sets=sets, machine=machine, peers=peers,
+               peer_facts=facts, ort_agreement=ort_agreement, started=started,
+               minutes=(time.perf_counter() - t0) / 60,
                warnings={'at the start': warnings_before, 'during the run': warnings_during,
                          'at the end': warnings_after}, peak=peak, sgemm=sgemm,
-               attn=attn, torch_results=torch_results, head_to_head=rounds, sweeps=sweeps,
+               attn=attn, head_to_head=rounds, sweeps=sweeps,
                command=' '.join([sys.executable] + sys.argv))
     text = report.render(ctx)
     print(text)

@@ -3,13 +3,12 @@ against text length (500 texts per length), 1 thread.
 
 attn: whole processes minus the empty-input run time; PyTorch: fast path, length-sorted batches, forward only.
 """
-import json
 import os
 import statistics
-import subprocess
 import sys
 
 import inputs
+import jobs
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BATCHES = (1, 4, 16, 32, 128, 512)
@@ -49,13 +48,8 @@ def run(args, bins, tokenizer, cfg, tmp, env, load_s, helpers):
     configs = [dict(set='sentences', fast=True, batch=b, order='sorted') for b in BATCHES]
     configs += [dict(set=n, fast=True, batch=32, order='sorted') for n in lengths]
     job = dict(model=os.path.abspath(args.model), sets=ids, configs=configs, threads=1, repeats=1)
-    job_path, out_path = os.path.join(tmp, 'sweep-job.json'), os.path.join(tmp, 'sweep-out.json')
-    with open(job_path, 'w', encoding='utf-8') as f:
-        json.dump(job, f)
-    subprocess.run([sys.executable, os.path.join(HERE, 'torch_worker.py'), job_path, out_path], check=True,
-                   env=dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1'))
-    with open(out_path, encoding='utf-8') as f:
-        results = json.load(f)['results']
+    results = jobs.run([sys.executable, os.path.join(HERE, 'torch_worker.py')], job, tmp, 'sweep',
+                       dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1'))['results']
     rate = lambda r: len(ids[r['set']]) / min(r['seconds'])
     out['batch']['PyTorch fast path, sorted'] = [(r['batch'], rate(r)) for r in results if r['set'] == 'sentences']
     out['length']['PyTorch fast path, sorted'] = [(statistics.mean(map(len, ids[r['set']])), rate(r))

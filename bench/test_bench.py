@@ -5,15 +5,21 @@
 import argparse
 import contextlib
 import io
+import json
+import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import unittest
 from unittest import mock
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 import inputs  # noqa: E402
+import jobs  # noqa: E402
+import ort  # noqa: E402
 import report  # noqa: E402
 import run  # noqa: E402
 
@@ -56,28 +62,34 @@ class Inputs(unittest.TestCase):
 
 
 class HeadToHead(unittest.TestCase):
-    """Best configurations, the summary, and run.head_to_head with its two timers replaced."""
-    SETS = {'sentences': {'ids': [[7] * 4] * 100, 'file': 's.txt'}, 'long': {'ids': [[7] * 60] * 10, 'file': 'l.txt'}}
+    """Best configurations, the summary, and run.head_to_head with its three timers replaced."""
+    SETS = {'sentences': {'ids': [[7] * 4] * 100, 'file': 's.txt'}, 'long': {'ids': [[7] * 60] * 10, 'file': 'l.txt'},
+            'short': {'ids': [[7]] * 10, 'file': 'x.txt'}}
     ATTN = [dict(set='sentences', threads=1, batch=32, compute=0.6),
             dict(set='sentences', threads=2, batch=128, compute=0.4),  # the fastest
-            dict(set='long', threads=1, batch=32, compute=0.2)]  # and no PyTorch row for long
+            dict(set='long', threads=1, batch=32, compute=0.2),  # no peer row for long
+            dict(set='short', threads=1, batch=32, compute=0.2)]  # ORT only
     TORCH = [dict(set='sentences', fast=True, batch=32, order='sorted', threads=2, wait_policy=run.DEFAULT_WAIT,
                   seconds=[0.9, 0.5]),  # best pass 0.5 s: 200 texts/s
              dict(set='sentences', fast=False, batch=128, order='input', threads=1, wait_policy='PASSIVE',
                   seconds=[0.6])]  # 167 texts/s
+    ORT = [dict(set='sentences', batch=1, order='input', threads=1, seconds=[0.8]),
+           dict(set='sentences', batch=128, order='sorted', threads=2, seconds=[0.25]),  # the fastest
+           dict(set='short', batch=32, order='input', threads=1, seconds=[0.1])]
 
-    def test_best_configs_pick_the_fastest_of_each_tool_and_skip_a_set_without_pytorch(self):
-        best = report.best_configs(self.SETS, self.ATTN, self.TORCH)
-        self.assertEqual(list(best), ['sentences'])
-        self.assertIs(best['sentences'][0], self.ATTN[1])
-        self.assertIs(best['sentences'][1], self.TORCH[0])
+    def test_best_configs_pick_the_fastest_of_each_tool_and_skip_a_set_without_a_peer(self):
+        best = report.best_configs(self.SETS, self.ATTN, {'torch': self.TORCH, 'ort': self.ORT})
+        self.assertEqual(list(best), ['sentences', 'short'])
+        self.assertEqual(best['sentences'], {'attn': self.ATTN[1], 'torch': self.TORCH[0], 'ort': self.ORT[1]})
+        self.assertEqual(best['short'], {'attn': self.ATTN[3], 'ort': self.ORT[2]})
 
     def test_spread(self):
         self.assertEqual(report.spread([1.3, 1.1, 1.25, 0.9, 1.2]), (1.2, 0.9, 1.3))
         self.assertEqual(report.spread([1.0, 2.0, 4.0, 3.0]), (2.5, 1.0, 4.0))
+        self.assertEqual(report.spread_cell([2.0, 1.5, 3.0], '×', 2), '2.00× (1.50-3.00)')
 
-    def test_rounds_alternate_and_use_the_best_configs(self):
-        calls, torch_seconds = [], iter([0.5, 0.4, 1.0])
+    def test_rounds_rotate_the_order_and_use_the_best_configs(self):
+        calls, torch_seconds, ort_seconds = [], iter([0.5, 0.4, 1.0]), iter([0.25, 0.5, 0.2])
 
         def run_child(cmd, stdout=None, env=None):
             calls.append(('attn', cmd))
@@ -87,26 +99,192 @@ class HeadToHead(unittest.TestCase):
             calls.append(('torch', (list(ids), configs, threads, policy, repeats)))
             return '1.13', [dict(seconds=[next(torch_seconds)])]
 
+        def ort_run(ids, configs, threads, repeats, tmp):
+            calls.append(('ort', (list(ids), configs, threads, repeats)))
+            return {}, [dict(seconds=[next(ort_seconds)])]
+
         args = argparse.Namespace(model='m.json', rounds=3)
         attn = {'load_cache': {'wall': 0.1}, 'throughput': self.ATTN}
         peaks = iter([160.0, 200.0, 80.0])  # the FMA peak measured in each round
+        sets = {'sentences': self.SETS['sentences']}
         with mock.patch.object(run, 'run_child', run_child), mock.patch.object(run, 'torch_worker', torch_worker), \
                 mock.patch.object(run, 'round_peak', lambda bins, threads: next(peaks)), \
                 contextlib.redirect_stderr(io.StringIO()):
-            out = run.head_to_head(args, {'attn': 'attn'}, self.SETS, '/tmp', {}, attn, self.TORCH,
-                                   {'sentences': 2e9}, {'single_core_gflops': '100', 'all_cores_gflops': '200'})
-        self.assertEqual([c[0] for c in calls], ['attn', 'torch', 'torch', 'attn', 'attn', 'torch'])
+            out = run.head_to_head(args, {'attn': 'attn'}, sets, '/tmp', {}, attn,
+                                   {'torch': self.TORCH, 'ort': self.ORT}, {'sentences': 2e9},
+                                   {'single_core_gflops': '100', 'all_cores_gflops': '200'}, ort_run)
+        order = [['attn', 'torch', 'ort'], ['torch', 'ort', 'attn'], ['ort', 'attn', 'torch']]
+        self.assertEqual([c[0] for c in calls], sum(order, []))
         self.assertEqual(calls[0][1][-4:], ['--threads', '2', '--batch-size', '128'])
         self.assertEqual(calls[1][1], (['sentences'], [dict(set='sentences', fast=True, batch=32, order='sorted')],
                                        2, None, 1))
+        self.assertEqual(calls[2][1], (['sentences'], [dict(set='sentences', batch=128, order='sorted')], 2, 1))
         rounds = out['sentences']['rounds']
-        self.assertEqual([r['first'] for r in rounds], ['attn', 'PyTorch', 'attn'])
-        for r, torch_rate, ratio in zip(rounds, (200, 250, 100), (1.0, 0.8, 2.0)):
-            self.assertAlmostEqual(r['attn'], 200)
-            self.assertAlmostEqual(r['torch'], torch_rate)
-            self.assertAlmostEqual(r['ratio'], ratio)
+        self.assertEqual([r['order'] for r in rounds], order)
+        for r, torch_rate, ort_rate in zip(rounds, (200, 250, 100), (400, 200, 500)):
+            self.assertAlmostEqual(r['rates']['attn'], 200)
+            self.assertAlmostEqual(r['rates']['torch'], torch_rate)
+            self.assertAlmostEqual(r['ratios']['torch'], 200 / torch_rate)
+            self.assertAlmostEqual(r['ratios']['ort'], 200 / ort_rate)
             self.assertAlmostEqual(r['peak_pct'], 2.0)  # 2 GFLOP in 0.5 s = 4 GFLOP/s of 200 (2 threads)
         self.assertEqual([r['round_peak_pct'] for r in rounds], [2.5, 2.0, 5.0])  # 4 GFLOP/s of 160, 200, 80
+
+
+class Peers(unittest.TestCase):
+    """The peers' shared sweep and ONNX Runtime's check against PyTorch."""
+
+    def test_batch_configs_cover_every_batch_and_order_but_sorted_batch_1(self):
+        configs = jobs.batch_configs(['a', 'b'])
+        self.assertEqual(len(configs), 2 * (len(jobs.BATCHES) * len(jobs.ORDERS) - 1))
+        self.assertNotIn(dict(set='a', batch=1, order='sorted'), configs)
+        self.assertIn(dict(set='b', batch=128, order='sorted'), configs)
+
+    def test_compare_reports_the_largest_difference(self):
+        reference = {'s': dict(labels=[0, 1, 1], probs=[0.9, 0.6, 0.7])}
+        result = dict(set='s', labels=[0, 1, 1], probs=[0.9, 0.60002, 0.7])
+        n, diff = ort.compare(reference, [result])['s']
+        self.assertEqual(n, 3)
+        self.assertAlmostEqual(diff, 2e-5)
+
+    def test_compare_fails_on_a_label_or_a_probability(self):
+        reference = {'s': dict(labels=[0, 1], probs=[0.9, 0.6])}
+        with self.assertRaisesRegex(RuntimeError, '1 labels differ .*#1: ORT 0'):
+            ort.compare(reference, [dict(set='s', labels=[0, 0], probs=[0.9, 0.6])])
+        with self.assertRaisesRegex(RuntimeError, '0 labels differ, max probability difference 1.00e-03'):
+            ort.compare(reference, [dict(set='s', labels=[0, 1], probs=[0.9, 0.601])])
+
+
+class Report(unittest.TestCase):
+    """report.render on a small made-up run: with both peers and rounds, and with neither (--no-torch --no-ort)."""
+
+    def context(self, peers):
+        sets = {'sentences': {'ids': [[7] * 4] * 10}, 'long': {'ids': [[7] * 60] * 2}}
+        attn_row = lambda name, threads, batch: dict(set=name, threads=threads, batch=batch, wall=0.5, cpu=0.4,
+                                                     compute=0.25, rss_kib=20480)
+        attn = {'throughput': [attn_row(s, t, b) for s in sets for t in (1, 2) for b in (32, 128)],
+                'load_cache': {'wall': 0.25, 'rss_kib': 17000}, 'load_json': {'wall': 0.3, 'rss_kib': 70000},
+                'first_run': (0.3, 0.3, 17000), 'latency': {'wall': 0.02, 'walls': [0.02, 0.03]},
+                'latency_cold': (0.3, 0.3, 17000),
+                'rss': [dict(lines=10, batch=32, threads=2, rss_kib=17000, wall=0.3)],
+                'predictions': {s: [dict(label='positive', probability=0.75, tokens=len(i)) for i in d['ids']]
+                                for s, d in sets.items()}}
+        peer_row = lambda name, threads: dict(set=name, threads=threads, batch=32, order='sorted', seconds=[0.5],
+                                              labels=[1] * len(sets[name]['ids']),
+                                              probs=[0.75] * len(sets[name]['ids']))
+        results = {'torch': [dict(peer_row(s, t), fast=True, wait_policy='PASSIVE', fast_path_calls=1)
+                             for s in sets for t in (1, 2)],
+                   'ort': [peer_row(s, t) for s in sets for t in (1, 2)]}
+        peers = {t: results[t] for t in peers}
+        rounds = [dict(order=['attn', *peers], rates={'attn': 40.0, **{t: 20.0 for t in peers}},
+                       ratios={t: 2.0 for t in peers}, peak_pct=50.0, round_peak=100.0, round_peak_pct=50.0,
+                       steal_pct=0.0)]
+        h2h = {s: {'best': {'attn': attn['throughput'][0], **{t: peers[t][0] for t in peers}}, 'rounds': rounds}
+               for s in sets} if peers else None
+        sgemm = [dict(set=s, shape='FFN in', M=320, N=512, K=128, threads=t, gflops=50.0)
+                 for s in sets for t in (1, 2, '2 processes × 1')]
+        facts = {'torch': '1.13', 'ort': dict(ort_version='1.30.0', binding='b.node', library='l.so')}
+        cfg = dict(num_layers=2, d_model=128, num_heads=4, ffn_dim=512, vocab_size=100, max_length=64, num_labels=2)
+        return dict(args=argparse.Namespace(model_source='m.json', repeats=3), cfg=cfg, model_sha='0' * 64,
+                    doc={'weights': [{'shape': [100, 128]}], 'labels': ['negative', 'positive']}, sets=sets,
+                    machine={'cpu': 'x', 'attn kernels': 'products avx512, attention heads avx512'}, peers=peers,
+                    peer_facts={t: facts[t] for t in peers},
+                    ort_agreement={s: (len(d['ids']), 1e-7) for s, d in sets.items()}, started='now', minutes=1.0,
+                    warnings={'at the start': []}, peak={'isa': 'avx512', 'vector_bits': '512',
+                                                         'single_core_gflops': '100', 'all_cores_gflops': '200'},
+                    sgemm=sgemm, attn=attn, head_to_head=h2h, sweeps=None, command='run.py')
+
+    def test_both_peers(self):
+        text = report.render(self.context(['torch', 'ort']))
+        self.assertIn('# attn vs PyTorch vs ONNX Runtime', text)
+        for piece in ('attn ÷ PyTorch (excl. / incl.)', 'attn ÷ ORT (excl. / incl.)', 'attn ÷ ORT, median (min-max)',
+                      '2.00× (2.00-2.00)', 'texts/s, median (attn / PyTorch / ORT)', 'attn-PyTorch-ORT: 2.00×, 2.00×',
+                      '## ONNX Runtime, every configuration', 'the same label on all 10 inputs',
+                      'onnxruntime-node 1.30.0', 'FMA peak (avx512, 512-bit)',
+                      "attn's kernels: products avx512, attention heads avx512 (`attn info`)",
+                      'FMA peak: avx512, 512-bit.'):
+            self.assertIn(piece, text)
+
+    def test_no_peer(self):
+        text = report.render(self.context([]))
+        self.assertIn('# attn: now', text)
+        for piece in ('PyTorch best', 'ORT', 'Head to head', '## PyTorch', '## ONNX Runtime', 'onnxruntime-node'):
+            self.assertNotIn(piece, text)
+
+    def test_an_installed_package_is_used_and_a_missing_node_names_the_command(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            with mock.patch.object(ort.shutil, 'which', lambda name: None):
+                with self.assertRaises(SystemExit) as stop:
+                    ort.ensure_installed(tmp, print)
+                self.assertIn(f'npm install --ignore-scripts --no-audit --no-fund --prefix {tmp} onnxruntime-node@',
+                              str(stop.exception))
+                pkg = ort.package_dir(tmp)
+                os.makedirs(pkg)
+                open(os.path.join(pkg, 'package.json'), 'w').close()
+                self.assertEqual(ort.ensure_installed(tmp, print), pkg)
+
+
+@unittest.skipIf(shutil.which('node') is None, 'no node')
+class OrtWorker(unittest.TestCase):
+    """ort_worker.js's batching and bookkeeping with a stand-in for onnxruntime-node (no timing asserted)."""
+    WORKER = os.path.join(HERE, 'ort_worker.js')
+    TENSOR = 'class Tensor { constructor(type, data, dims) { Object.assign(this, {type, data, dims}); } }'
+    # A session whose logits for a row are [real tokens, first id]: the labels say which row went where.
+    FAKE = TENSOR + """
+        const session = {inputNames: ['ids'], outputNames: ['logits'], async run(feeds) {
+          const t = feeds.ids, [rows, len] = t.dims, data = new Float32Array(rows * 2);
+          for (let r = 0; r < rows; r++) {
+            for (let c = 0; c < len; c++) if (t.data[r * len + c] !== BigInt(PAD)) data[r * 2]++;
+            data[r * 2 + 1] = Number(t.data[r * len]);
+          }
+          return {logits: {dims: [rows, 2], data}};
+        }};
+    """
+
+    def node(self, script):
+        return subprocess.run(['node', '-e', script], capture_output=True, text=True, check=True).stdout
+
+    def test_batches_are_padded_at_the_end_and_sorted_stably(self):
+        script = f"""const w = require({json.dumps(self.WORKER)});
+            {self.TENSOR}
+            const {{batches, index}} = w.makeBatches({{Tensor}}, [[5, 6, 7], [8], [9, 9], [4]], 3, 'sorted', 0);
+            console.log(JSON.stringify({{index, batches: batches.map((b) => [b.tensor.type, b.tensor.dims,
+                                                                       Array.from(b.tensor.data, Number)])}}));"""
+        out = json.loads(self.node(script))
+        self.assertEqual(out['index'], [1, 3, 2, 0])  # by length; 8 and 4 keep their input order
+        self.assertEqual(out['batches'], [['int64', [3, 2], [8, 0, 4, 0, 9, 9]], ['int64', [1, 3], [5, 6, 7]]])
+
+    def test_labels_and_probabilities_come_back_in_input_order(self):
+        seqs = [[3, 4, 5, 6], [9], [2, 2], [7, 7, 7], [1]]
+        # label 0 where a text has more tokens than its first id, else 1; probability of that label
+        expect = []
+        for s in seqs:
+            a, b = len(s), s[0]
+            label = 0 if a >= b else 1
+            expect.append((label, 1 / (1 + math.exp(-abs(a - b)))))
+        for batch, order in ((1, 'input'), (2, 'input'), (2, 'sorted'), (128, 'sorted')):
+            script = f"""const PAD = 0; {self.FAKE}
+                const w = require({json.dumps(self.WORKER)});
+                w.runConfig({{Tensor}}, session, {json.dumps(seqs)}, {{set: 's', batch: {batch}, order: '{order}'}},
+                            PAD, 2).then((r) => console.log(JSON.stringify(r)));"""
+            out = json.loads(self.node(script))
+            self.assertEqual(len(out['seconds']), 2)
+            self.assertEqual(out['labels'], [e[0] for e in expect], (batch, order))
+            for p, e in zip(out['probs'], expect):
+                self.assertAlmostEqual(p, e[1])
+
+    def test_a_package_without_the_native_binding_is_refused(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            pkg = os.path.join(tmp, 'onnxruntime-node')
+            os.makedirs(pkg)
+            with open(os.path.join(pkg, 'index.js'), 'w') as f:
+                f.write('module.exports = {};\n')
+            job, out = os.path.join(tmp, 'job.json'), os.path.join(tmp, 'out.json')
+            with open(job, 'w') as f:
+                json.dump(dict(onnxruntime=pkg, model='m.onnx', pad_id=0, sets={}, configs=[], threads=1,
+                               repeats=1), f)
+            r = subprocess.run(['node', self.WORKER, job, out], capture_output=True, text=True)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn('did not load its', r.stderr)
 
 
 @unittest.skipIf(BIN is None, 'no helper directory given')
@@ -125,7 +303,7 @@ class Helpers(unittest.TestCase):
     def test_peak_prints_its_fields(self):
         out = self.run_tool('bench_peak', '1000', '2').stdout
         keys = {line.split()[0] for line in out.splitlines()}
-        self.assertEqual(keys, {'isa', 'single_core_gflops', 'threads', 'all_cores_gflops'})
+        self.assertEqual(keys, {'isa', 'vector_bits', 'single_core_gflops', 'threads', 'all_cores_gflops'})
 
     def test_sgemm_runs_a_small_shape(self):
         words = self.run_tool('bench_sgemm', '5', '7', '3', '1', '0.001').stdout.split()
