@@ -75,6 +75,11 @@ def best_configs(sets, attn_throughput, torch_results):
     return out
 
 
+def long_ranges(sets):
+    """-> {long set name: (fewest, most) model ids}"""
+    return {name: data['range'] for name, data in sets.items() if data.get('range')}
+
+
 def spread(values):
     """-> (median, min, max)"""
     return statistics.median(values), min(values), max(values)
@@ -82,6 +87,25 @@ def spread(values):
 
 def torch_config(r):
     return f"{'fast path' if r['fast'] else 'regular path'}, {r['threads']}T, batch {r['batch']}, {r['order']}"
+
+
+def summary(ctx):
+    """Per set, what a driver over several models tabulates: {set: {texts, mean_ids, attn, torch (texts/s,
+    median of the rounds), ratio [median, min, max], attn_config, torch_config, agreement (the lowest % of labels
+    equal to attn's over every PyTorch configuration), max_dp}}, with the run's idle warnings."""
+    out = {'warnings': [f'{when}: {w}' for when, ws in ctx['warnings'].items() for w in ws], 'sets': {}}
+    labels = ctx['doc']['labels']
+    for name, h in (ctx.get('head_to_head') or {}).items():
+        rounds, ids = h['rounds'], ctx['sets'][name]['ids']
+        agree = [agreement(r, ctx['attn']['predictions'][name], labels)
+                 for r in ctx['torch_results'] if r['set'] == name]
+        out['sets'][name] = dict(
+            texts=len(ids), mean_ids=statistics.mean(map(len, ids)),
+            attn=statistics.median(r['attn'] for r in rounds), torch=statistics.median(r['torch'] for r in rounds),
+            ratio=spread([r['ratio'] for r in rounds]),
+            attn_config=f"{h['attn']['threads']}T, batch {h['attn']['batch']}", torch_config=torch_config(h['torch']),
+            agreement=min(a[0] for a in agree), max_dp=max(a[1] for a in agree))
+    return out
 
 
 def render(ctx):
@@ -112,8 +136,10 @@ def render(ctx):
                      f'{flops[name] / len(lengths) * 1e-6:.2f}'))
     out.append(table(('set', 'texts', 'mean tokens', 'min', 'max', 'total tokens', 'MFLOP per text'), rows))
     out.append('')
-    out.append('`sentences`: the first sentences of SST-2 `train.tsv` in file order. `long`: consecutive sentences '
-               'joined until the tokenizer gives the model\'s maximum length or up to 4 tokens less.')
+    out.append('`sentences`: the first sentences of SST-2 `train.tsv` in file order. '
+               + ' '.join(f"`{name}`: consecutive sentences joined until the text makes {lo} to {hi} model ids"
+                          + (' ([CLS] and [SEP] included).' if ctx['wrap_tokens'] else '.')
+                          for name, (lo, hi) in long_ranges(sets).items()))
 
     # Summary: best of each tool per set and thread count.
     out += ['', '## Best attn against best PyTorch (sentences/second)', '']
@@ -227,10 +253,11 @@ def render(ctx):
     for r in attn['rss']:
         rows.append((f"peak RSS, {r['lines']:,} lines, batch {r['batch']}, {r['threads']} threads",
                      f"{r['rss_kib'] / 1024:.1f} MiB ({r['lines'] / r['wall']:.0f} lines/s incl. load)"))
-    # At the maximum length: attention holds one head's n x n scores at a time, so memory barely grows with n.
+    # Near the maximum length: attention holds one head's n x n scores at a time, so memory barely grows with n.
     for r in attn['throughput']:
-        if r['set'] == 'long':
-            rows.append((f"peak RSS, long texts (max_length - 4 .. max_length tokens), batch {r['batch']}, "
+        if r['set'] in long_ranges(sets):
+            lo, hi = sets[r['set']]['range']
+            rows.append((f"peak RSS, `{r['set']}` ({lo}-{hi} ids), batch {r['batch']}, "
                          f"{r['threads']} thread{'s' if r['threads'] > 1 else ''}", f"{r['rss_kib'] / 1024:.1f} MiB"))
     rows.append(('limit 4 × weight bytes + 64 MiB', f'{limit / MIB:.1f} MiB; largest peak '
                  f"{max(r['rss_kib'] for r in attn['rss'] + attn['throughput']) / 1024:.1f} MiB"))
@@ -261,8 +288,9 @@ def render(ctx):
                    'Batch 1 is run in input order only (sorting changes nothing). Padding as the reference: pad id, '
                    '`src_key_padding_mask`, masked mean pooling.')
 
+    wrap = ctx['wrap_tokens']  # attn's `tokens` counts the text's tokens, the ids add [CLS] and [SEP]
     mismatched = sum(1 for name, data in sets.items() for ids, rec in zip(data['ids'], attn['predictions'][name])
-                     if min(rec.get('tokens', -1), cfg['max_length']) != len(ids))
+                     if min(rec.get('tokens', -1), cfg['max_length'] - wrap) + wrap != len(ids))
     out.append('')
     out.append(f'Token counts of attn (JSONL `tokens`) and the Python reference tokenizer differ on {mismatched} '
                'inputs.')

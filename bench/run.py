@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.join(ROOT, 'tools'))
 import inputs  # noqa: E402
 import report  # noqa: E402
 import sysinfo  # noqa: E402
-from attn_tokenizer import Tokenizer  # noqa: E402
+from attn_tokenizer import WrappedTokenizer  # noqa: E402
 
 # The shared data lives beside the repository (../shared/data); ATTN_DATA_ROOT points elsewhere.
 DATA = os.path.join(os.environ.get('ATTN_DATA_ROOT') or os.path.normpath(os.path.join(ROOT, '..', 'shared', 'data')),
@@ -40,6 +40,9 @@ def parse_args():
     ap.add_argument('--data', default=DATA, help='GLUE SST-2 train.tsv')
     ap.add_argument('--sentences', type=int, default=10000)
     ap.add_argument('--long', type=int, default=2000, help='texts near the maximum length')
+    ap.add_argument('--long-sets', nargs='+', type=long_set, metavar='TOKENS:COUNT',
+                    help='sets long<TOKENS> of COUNT texts of TOKENS-4..TOKENS model ids each ([CLS] and [SEP] '
+                         'included), instead of --long texts near the maximum length')
     ap.add_argument('--repeats', type=int, default=3, help='whole-process attn runs per configuration (median)')
     ap.add_argument('--torch-repeats', type=int, default=1, help='timed passes per PyTorch configuration')
     ap.add_argument('--latency-runs', type=int, default=21)
@@ -49,6 +52,7 @@ def parse_args():
     ap.add_argument('--quick', action='store_true', help='small inputs and few repeats: a smoke test, not figures')
     ap.add_argument('--no-torch', action='store_true', help='attn and the machine figures only')
     ap.add_argument('--report', help='also write the markdown report to this file')
+    ap.add_argument('--json', help="also write each set's head-to-head figures and agreement to this file")
     ap.add_argument('--wait-idle', type=float, default=0, metavar='MINUTES',
                     help='first wait up to MINUTES for no other process to use the CPU')
     ap.add_argument('--plot', help='also run the batch-size and length sweeps and save a PNG here (matplotlib)')
@@ -58,6 +62,15 @@ def parse_args():
     if args.rounds is None:
         args.rounds = 2 if args.quick else 5
     return args
+
+
+def long_set(text):
+    """'TOKENS:COUNT' -> (tokens, count)"""
+    tokens, _, count = text.partition(':')
+    try:
+        return int(tokens), int(count)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'{text!r} is not TOKENS:COUNT') from None
 
 
 def run_child(cmd, stdout=subprocess.DEVNULL, env=None):
@@ -95,21 +108,35 @@ def write_lines(path, texts):
         f.writelines(t + '\n' for t in texts)
 
 
+def long_sets(args, max_length):
+    """-> [(set name, most model ids, count)]: `long` at the maximum length, or the sets of --long-sets."""
+    if not args.long_sets:
+        return [('long', max_length, args.long)]
+    for tokens, count in args.long_sets:
+        if not 5 <= tokens <= max_length or count < 1:
+            sys.exit(f'--long-sets {tokens}:{count}: TOKENS must be 5 to max_length {max_length}, COUNT positive')
+    return [(f'long{tokens}', tokens, count) for tokens, count in args.long_sets]
+
+
 def make_inputs(args, tokenizer, max_length, tmp):
-    """-> {set name: {'file', 'texts', 'ids'}}; ids come from the reference tokenizer, truncated like attn."""
+    """-> {set name: {'file', 'texts', 'ids', 'range'}}; ids come from the reference tokenizer, truncated and
+    wrapped like attn's; range: (fewest, most) ids of a long set's texts."""
     sentences = inputs.read_sentences(args.data, args.sentences)
     if len(sentences) < args.sentences:
         sys.exit(f'{args.data} has only {len(sentences)} sentences, {args.sentences} wanted')
-    lo, hi = max(1, max_length - 4), max_length
-    long = inputs.long_texts(inputs.read_sentences(args.data), tokenizer, args.long, lo, hi)
+    named = [('sentences', sentences, None)]
+    every, wrap = inputs.read_sentences(args.data), tokenizer.wrap_tokens
+    for name, most, count in long_sets(args, max_length):
+        lo, hi = max(1 + wrap, most - 4), most  # in model ids; long_texts counts text tokens
+        named.append((name, inputs.long_texts(every, tokenizer, count, lo - wrap, hi - wrap), (lo, hi)))
     sets = {}
-    for name, texts in (('sentences', sentences), ('long', long)):
+    for name, texts, span in named:
         ids = [tokenizer.encode(t, max_length) for t in texts]
         path = os.path.join(tmp, name + '.txt')
         write_lines(path, texts)
-        sets[name] = {'file': path, 'texts': texts, 'ids': ids}
-    if not all(lo <= len(i) <= hi for i in sets['long']['ids']):
-        raise RuntimeError('long set: a text is outside the token range')
+        sets[name] = {'file': path, 'texts': texts, 'ids': ids, 'range': span}
+        if span and not all(span[0] <= len(i) <= span[1] for i in ids):
+            raise RuntimeError(f'{name} set: a text is outside the token range')
     return sets
 
 
@@ -216,7 +243,7 @@ DEFAULT_WAIT = 'default (active)'  # wait_policy of a result run without OMP_WAI
 def torch_worker(args, ids, configs, threads, policy, repeats, tmp):
     """One torch_worker.py subprocess: configs on ids ({set: [[ids...]]}) with OMP_NUM_THREADS, MKL_NUM_THREADS
     = threads and OMP_WAIT_POLICY = policy (None: OpenMP's default) -> (torch version, results)."""
-    job = dict(model=os.path.abspath(args.model), sets=ids, configs=configs, threads=threads, repeats=repeats)
+    job = dict(model=os.path.abspath(args.torch_model), sets=ids, configs=configs, threads=threads, repeats=repeats)
     job_path, out_path = os.path.join(tmp, 'torch-job.json'), os.path.join(tmp, 'torch-out.json')
     with open(job_path, 'w', encoding='utf-8') as f:
         json.dump(job, f)
@@ -327,7 +354,10 @@ def main():
         with open(model_copy, encoding='utf-8') as f:
             doc = json.load(f)
         cfg = doc['config']
-        tokenizer = Tokenizer(doc['tokenizer'])
+        tokenizer = WrappedTokenizer(doc['tokenizer'], doc.get('format_version', 1))
+        if not args.no_torch or args.plot:
+            import torch_model  # needs torch, which only the PyTorch side may
+            args.torch_model = torch_model.torch_file(doc, model_copy, tmp)
         env = dict(os.environ, ATTN_CACHE_DIR=os.path.join(tmp, 'cache'))
         machine['attn kernels'] = attn_kernels(bins, args.model, env)
         phase = lambda what: print(f'[{time.perf_counter() - t0:6.1f} s] {what} ...', file=sys.stderr, flush=True)
@@ -358,12 +388,16 @@ def main():
                warnings={'at the start': warnings_before, 'during the run': warnings_during,
                          'at the end': warnings_after}, peak=peak, sgemm=sgemm,
                attn=attn, torch_results=torch_results, head_to_head=rounds, sweeps=sweeps,
+               wrap_tokens=tokenizer.wrap_tokens,
                command=' '.join([sys.executable] + sys.argv))
     text = report.render(ctx)
     print(text)
     if args.report:
         with open(args.report, 'w', encoding='utf-8') as f:
             f.write(text)
+    if args.json:
+        with open(args.json, 'w', encoding='utf-8') as f:
+            json.dump(report.summary(ctx), f, indent=1)
     if sweeps is not None:
         report.plot(sweeps, args.plot)
 

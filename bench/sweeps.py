@@ -48,7 +48,7 @@ def run(args, bins, tokenizer, cfg, tmp, env, load_s, helpers):
 
     configs = [dict(set='sentences', fast=True, batch=b, order='sorted') for b in BATCHES]
     configs += [dict(set=n, fast=True, batch=32, order='sorted') for n in lengths]
-    job = dict(model=os.path.abspath(args.model), sets=ids, configs=configs, threads=1, repeats=1)
+    job = dict(model=os.path.abspath(args.torch_model), sets=ids, configs=configs, threads=1, repeats=1)
     job_path, out_path = os.path.join(tmp, 'sweep-job.json'), os.path.join(tmp, 'sweep-out.json')
     with open(job_path, 'w', encoding='utf-8') as f:
         json.dump(job, f)
