@@ -146,9 +146,10 @@ def attn_cmd(bins, model, *rest, no_cache=False):
 
 def attn_kernels(bins, model, env):
     """The instruction set of attn's product and attention kernels on this machine, as `attn info` reports them
-    (ATTN_ISA, when set, caps them)."""
-    out = subprocess.run([bins['attn'], '--model', model, 'info', '--format', 'json'], capture_output=True,
-                         text=True, check=True, env=env).stdout
+    (ATTN_ISA, when set, caps them). Without the cache: one written here would make attn_figures' "very first
+    run" a cached one."""
+    out = subprocess.run([bins['attn'], '--model', model, '--no-cache', 'info', '--format', 'json'],
+                         capture_output=True, text=True, check=True, env=env).stdout
     info = json.loads(out)
     cap = os.environ.get('ATTN_ISA')
     return (f"products {info['linear_kernel']}, attention heads {info['attention_kernel']}"
