@@ -227,6 +227,35 @@ class TorchModel(unittest.TestCase):
         self.assertEqual((type(model).__name__, pad_id, model.training), ('AttnClassifier', 0, False))
 
 
+@unittest.skipIf(torch is None, 'no torch')  # imported.py makes the checkpoints with torch
+class ImportedTable(unittest.TestCase):
+    def test_rows_and_warnings(self):
+        import imported
+        sets = {'sentences': dict(texts=100, mean_ids=13.26, attn=812.4, torch=401.0, ratio=[2.03, 1.5, 2.4],
+                                  attn_config='2T, batch 128', torch_config='fast path, 1T, batch 32, sorted',
+                                  agreement=100.0, max_dp=1e-7),
+                'long512': dict(texts=8, mean_ids=510.0, attn=7.2, torch=5.0, ratio=[1.41, 1.41, 1.49],
+                                attn_config='2T, batch 32', torch_config='regular path, 2T, batch 1, input',
+                                agreement=87.5, max_dp=1e-6)}
+        lines = imported.table([('mini', {'warnings': ['at the start: load average 2.16 on 2 cores'],
+                                          'sets': sets})])
+        rows = lines[0].splitlines()
+        self.assertEqual(rows[2], '| mini (L4 H256 A4 I1024) | sentences | 100 | 13.3 | 812 | 401 | 2.03× (1.50-2.40) '
+                                  '| 2T, batch 128 | fast path, 1T, batch 32, sorted | 100.00% |')
+        self.assertIn('| long512 | 8 | 510.0 | 7 | 5 | 1.41× (1.41-1.49) |', rows[3])
+        self.assertEqual(len(rows), 4)
+        notes = lines[2:]
+        self.assertEqual(len(notes), 2)
+        self.assertIn('mini long512: PyTorch gives another label than attn on 12.50%', notes[0])
+        self.assertIn('not idle (1 findings', notes[1])
+
+    def test_quick_takes_a_tenth_and_at_least_8(self):
+        import imported
+        self.assertEqual(imported.counts('tiny', True), (1000, 200, 40))
+        self.assertEqual(imported.counts('l6h384', True), (100, 12, 8))
+        self.assertEqual(imported.counts('l6h384', False), imported.COUNTS['l6h384'])
+
+
 @unittest.skipIf(BIN is None, 'no helper directory given')
 class Helpers(unittest.TestCase):
     def run_tool(self, *args):
