@@ -286,7 +286,7 @@ def render(ctx):
                    'difference of the top label\'s probability where they agree. `fused kernel ran`: '
                    '`torch._transformer_encoder_layer_fwd` was called (checked on one batch before timing). '
                    'Batch 1 is run in input order only (sorting changes nothing). Padding as the reference: pad id, '
-                   '`src_key_padding_mask`, masked mean pooling.')
+                   '`src_key_padding_mask`, pooling over the real tokens only.')
 
     wrap = ctx['wrap_tokens']  # attn's `tokens` counts the text's tokens, the ids add [CLS] and [SEP]
     mismatched = sum(1 for name, data in sets.items() for ids, rec in zip(data['ids'], attn['predictions'][name])
