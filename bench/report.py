@@ -86,6 +86,34 @@ def best_configs(sets, attn_throughput, peers):
     return out
 
 
+def long_ranges(sets):
+    """-> {long set name: (fewest, most) model ids}"""
+    return {name: data['range'] for name, data in sets.items() if data.get('range')}
+
+
+def summary(ctx):
+    """Per set, what a driver over several models tabulates (bench/imported.py): {set: {texts, mean_ids, attn,
+    torch (texts/s, median of the rounds), ratio [median, min, max] of attn / PyTorch, attn_config, torch_config,
+    agreement (the lowest % of labels equal to attn's over every PyTorch configuration), max_dp}}, with the run's
+    idle warnings."""
+    out = {'warnings': [f'{when}: {w}' for when, ws in ctx['warnings'].items() for w in ws], 'sets': {}}
+    labels, torch_results = ctx['doc']['labels'], ctx['peers'].get('torch', [])
+    for name, h in (ctx.get('head_to_head') or {}).items():
+        configs, rounds, ids = h['best'], h['rounds'], ctx['sets'][name]['ids']
+        if 'torch' not in configs:
+            continue
+        agree = [agreement(r, ctx['attn']['predictions'][name], labels) for r in torch_results if r['set'] == name]
+        out['sets'][name] = dict(
+            texts=len(ids), mean_ids=statistics.mean(map(len, ids)),
+            attn=statistics.median(r['rates']['attn'] for r in rounds),
+            torch=statistics.median(r['rates']['torch'] for r in rounds),
+            ratio=spread([r['ratios']['torch'] for r in rounds]),
+            attn_config=f"{configs['attn']['threads']}T, batch {configs['attn']['batch']}",
+            torch_config=peer_config('torch', configs['torch']),
+            agreement=min(a[0] for a in agree), max_dp=max(a[1] for a in agree))
+    return out
+
+
 def spread(values):
     """-> (median, min, max)"""
     return statistics.median(values), min(values), max(values)
@@ -222,7 +250,7 @@ def torch_section(ctx, flops):
                'difference of the top label\'s probability where they agree. `fused kernel ran`: '
                '`torch._transformer_encoder_layer_fwd` was called (checked on one batch before timing). '
                'Batch 1 is run in input order only (sorting changes nothing). Padding as the reference: pad id, '
-               '`src_key_padding_mask`, masked mean pooling.')
+               '`src_key_padding_mask`, pooling over the real tokens only.')
     return out
 
 
@@ -271,8 +299,10 @@ def render(ctx):
                      f'{flops[name] / len(lengths) * 1e-6:.2f}'))
     out.append(table(('set', 'texts', 'mean tokens', 'min', 'max', 'total tokens', 'MFLOP per text'), rows))
     out.append('')
-    out.append('`sentences`: the first sentences of SST-2 `train.tsv` in file order. `long`: consecutive sentences '
-               'joined until the tokenizer gives the model\'s maximum length or up to 4 tokens less.')
+    out.append('`sentences`: the first sentences of SST-2 `train.tsv` in file order. '
+               + ' '.join(f"`{name}`: consecutive sentences joined until the text makes {lo} to {hi} model ids"
+                          + (' ([CLS] and [SEP] included).' if ctx['wrap_tokens'] else '.')
+                          for name, (lo, hi) in long_ranges(sets).items()))
 
     out += summary_section(ctx)
     if ctx.get('head_to_head'):
@@ -327,10 +357,11 @@ def render(ctx):
     for r in attn['rss']:
         rows.append((f"peak RSS, {r['lines']:,} lines, batch {r['batch']}, {r['threads']} threads",
                      f"{r['rss_kib'] / 1024:.1f} MiB ({r['lines'] / r['wall']:.0f} lines/s incl. load)"))
-    # At the maximum length: attention holds one head's n x n scores at a time, so memory barely grows with n.
+    # Near the maximum length: attention holds one head's n x n scores at a time, so memory barely grows with n.
     for r in attn['throughput']:
-        if r['set'] == 'long':
-            rows.append((f"peak RSS, long texts (max_length - 4 .. max_length tokens), batch {r['batch']}, "
+        if r['set'] in long_ranges(sets):
+            lo, hi = sets[r['set']]['range']
+            rows.append((f"peak RSS, `{r['set']}` ({lo}-{hi} ids), batch {r['batch']}, "
                          f"{r['threads']} thread{'s' if r['threads'] > 1 else ''}", f"{r['rss_kib'] / 1024:.1f} MiB"))
     rows.append(('limit 4 × weight bytes + 64 MiB', f'{limit / MIB:.1f} MiB; largest peak '
                  f"{max(r['rss_kib'] for r in attn['rss'] + attn['throughput']) / 1024:.1f} MiB"))
@@ -347,8 +378,9 @@ def render(ctx):
     if 'ort' in ctx['peers']:
         out += ort_section(ctx, flops)
 
+    wrap = ctx['wrap_tokens']  # attn's `tokens` counts the text's tokens, the ids add [CLS] and [SEP]
     mismatched = sum(1 for name, data in sets.items() for ids, rec in zip(data['ids'], attn['predictions'][name])
-                     if min(rec.get('tokens', -1), cfg['max_length']) != len(ids))
+                     if min(rec.get('tokens', -1), cfg['max_length'] - wrap) + wrap != len(ids))
     out.append('')
     out.append(f'Token counts of attn (JSONL `tokens`) and the Python reference tokenizer differ on {mismatched} '
                'inputs.')

@@ -28,7 +28,7 @@ import jobs  # noqa: E402
 import ort  # noqa: E402
 import report  # noqa: E402
 import sysinfo  # noqa: E402
-from attn_tokenizer import Tokenizer  # noqa: E402
+from attn_tokenizer import WrappedTokenizer  # noqa: E402
 
 # The shared data lives beside the repository (../shared/data); ATTN_DATA_ROOT points elsewhere.
 DATA = os.path.join(os.environ.get('ATTN_DATA_ROOT') or os.path.normpath(os.path.join(ROOT, '..', 'shared', 'data')),
@@ -47,6 +47,9 @@ def parse_args():
     ap.add_argument('--data', default=DATA, help='GLUE SST-2 train.tsv')
     ap.add_argument('--sentences', type=int, default=10000)
     ap.add_argument('--long', type=int, default=2000, help='texts near the maximum length')
+    ap.add_argument('--long-sets', nargs='+', type=long_set, metavar='TOKENS:COUNT',
+                    help='sets long<TOKENS> of COUNT texts of TOKENS-4..TOKENS model ids each ([CLS] and [SEP] '
+                         'included), instead of --long texts near the maximum length')
     ap.add_argument('--repeats', type=int, default=3, help='whole-process attn runs per configuration (median)')
     ap.add_argument('--torch-repeats', type=int, default=1,
                     help='timed passes per PyTorch and per ONNX Runtime configuration')
@@ -61,6 +64,7 @@ def parse_args():
     ap.add_argument('--ort-dir', default=ort.default_dir(),
                     help='where onnxruntime-node is, or is installed with npm on first use (env ATTN_ORT_DIR)')
     ap.add_argument('--report', help='also write the markdown report to this file')
+    ap.add_argument('--json', help="also write each set's head-to-head figures and agreement to this file")
     ap.add_argument('--wait-idle', type=float, default=0, metavar='MINUTES',
                     help='first wait up to MINUTES for no other process to use the CPU')
     ap.add_argument('--plot', help='also run the batch-size and length sweeps and save a PNG here (matplotlib)')
@@ -70,6 +74,15 @@ def parse_args():
     if args.rounds is None:
         args.rounds = QUICK_ROUNDS if args.quick else ROUNDS
     return args
+
+
+def long_set(text):
+    """'TOKENS:COUNT' -> (tokens, count)"""
+    tokens, _, count = text.partition(':')
+    try:
+        return int(tokens), int(count)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'{text!r} is not TOKENS:COUNT') from None
 
 
 def run_child(cmd, stdout=subprocess.DEVNULL, env=None):
@@ -107,21 +120,35 @@ def write_lines(path, texts):
         f.writelines(t + '\n' for t in texts)
 
 
+def long_sets(args, max_length):
+    """-> [(set name, most model ids, count)]: `long` at the maximum length, or the sets of --long-sets."""
+    if not args.long_sets:
+        return [('long', max_length, args.long)]
+    for tokens, count in args.long_sets:
+        if not 5 <= tokens <= max_length or count < 1:
+            sys.exit(f'--long-sets {tokens}:{count}: TOKENS must be 5 to max_length {max_length}, COUNT positive')
+    return [(f'long{tokens}', tokens, count) for tokens, count in args.long_sets]
+
+
 def make_inputs(args, tokenizer, max_length, tmp):
-    """-> {set name: {'file', 'texts', 'ids'}}; ids come from the reference tokenizer, truncated like attn."""
+    """-> {set name: {'file', 'texts', 'ids', 'range'}}; ids come from the reference tokenizer, truncated and
+    wrapped like attn's; range: (fewest, most) ids of a long set's texts."""
     sentences = inputs.read_sentences(args.data, args.sentences)
     if len(sentences) < args.sentences:
         sys.exit(f'{args.data} has only {len(sentences)} sentences, {args.sentences} wanted')
-    lo, hi = max(1, max_length - 4), max_length
-    long = inputs.long_texts(inputs.read_sentences(args.data), tokenizer, args.long, lo, hi)
+    named = [('sentences', sentences, None)]
+    every, wrap = inputs.read_sentences(args.data), tokenizer.wrap_tokens
+    for name, most, count in long_sets(args, max_length):
+        lo, hi = max(1 + wrap, most - 4), most  # in model ids; long_texts counts text tokens
+        named.append((name, inputs.long_texts(every, tokenizer, count, lo - wrap, hi - wrap), (lo, hi)))
     sets = {}
-    for name, texts in (('sentences', sentences), ('long', long)):
+    for name, texts, span in named:
         ids = [tokenizer.encode(t, max_length) for t in texts]
         path = os.path.join(tmp, name + '.txt')
         write_lines(path, texts)
-        sets[name] = {'file': path, 'texts': texts, 'ids': ids}
-    if not all(lo <= len(i) <= hi for i in sets['long']['ids']):
-        raise RuntimeError('long set: a text is outside the token range')
+        sets[name] = {'file': path, 'texts': texts, 'ids': ids, 'range': span}
+        if span and not all(span[0] <= len(i) <= span[1] for i in ids):
+            raise RuntimeError(f'{name} set: a text is outside the token range')
     return sets
 
 
@@ -131,9 +158,10 @@ def attn_cmd(bins, model, *rest, no_cache=False):
 
 def attn_kernels(bins, model, env):
     """The instruction set of attn's product and attention kernels on this machine, as `attn info` reports them
-    (ATTN_ISA, when set, caps them)."""
-    out = subprocess.run([bins['attn'], '--model', model, 'info', '--format', 'json'], capture_output=True,
-                         text=True, check=True, env=env).stdout
+    (ATTN_ISA, when set, caps them). Without the cache: one written here would make attn_figures' "very first
+    run" a cached one."""
+    out = subprocess.run([bins['attn'], '--model', model, '--no-cache', 'info', '--format', 'json'],
+                         capture_output=True, text=True, check=True, env=env).stdout
     info = json.loads(out)
     cap = os.environ.get('ATTN_ISA')
     return (f"products {info['linear_kernel']}, attention heads {info['attention_kernel']}"
@@ -231,7 +259,7 @@ REFERENCE = dict(fast=False, batch=32, order='input', threads=1)
 def torch_worker(args, ids, configs, threads, policy, repeats, tmp):
     """One torch_worker.py subprocess: configs on ids ({set: [[ids...]]}) with OMP_NUM_THREADS, MKL_NUM_THREADS
     = threads and OMP_WAIT_POLICY = policy (None: OpenMP's default) -> (torch version, results)."""
-    job = dict(model=os.path.abspath(args.model), sets=ids, configs=configs, threads=threads, repeats=repeats)
+    job = dict(model=os.path.abspath(args.torch_model), sets=ids, configs=configs, threads=threads, repeats=repeats)
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     env.pop('OMP_WAIT_POLICY', None)
     if policy:
@@ -377,7 +405,14 @@ def main():
         with open(model_copy, encoding='utf-8') as f:
             doc = json.load(f)
         cfg = doc['config']
-        tokenizer = Tokenizer(doc['tokenizer'])
+        tokenizer = WrappedTokenizer(doc['tokenizer'], doc.get('format_version', 1))
+        if doc.get('format_version', 1) >= 2 and not args.no_ort:
+            print('ONNX Runtime skipped: its export (bench/onnx_export.py) covers format-1 models only',
+                  file=sys.stderr)
+            args.no_ort = True
+        if not args.no_torch or args.plot:
+            import torch_model  # needs torch, which only the PyTorch side may
+            args.torch_model = torch_model.torch_file(doc, model_copy, tmp)
         env = dict(os.environ, ATTN_CACHE_DIR=os.path.join(tmp, 'cache'))
         machine['attn kernels'] = attn_kernels(bins, args.model, env)
         phase = lambda what: print(f'[{time.perf_counter() - t0:6.1f} s] {what} ...', file=sys.stderr, flush=True)
@@ -417,12 +452,16 @@ def main():
                warnings={'at the start': warnings_before, 'during the run': warnings_during,
                          'at the end': warnings_after}, peak=peak, sgemm=sgemm,
                attn=attn, head_to_head=rounds, sweeps=sweeps,
+               wrap_tokens=tokenizer.wrap_tokens,
                command=' '.join([sys.executable] + sys.argv))
     text = report.render(ctx)
     print(text)
     if args.report:
         with open(args.report, 'w', encoding='utf-8') as f:
             f.write(text)
+    if args.json:
+        with open(args.json, 'w', encoding='utf-8') as f:
+            json.dump(report.summary(ctx), f, indent=1)
     if sweeps is not None:
         report.plot(sweeps, args.plot)
 

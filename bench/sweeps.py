@@ -47,7 +47,7 @@ def run(args, bins, tokenizer, cfg, tmp, env, load_s, helpers):
 
     configs = [dict(set='sentences', fast=True, batch=b, order='sorted') for b in BATCHES]
     configs += [dict(set=n, fast=True, batch=32, order='sorted') for n in lengths]
-    job = dict(model=os.path.abspath(args.model), sets=ids, configs=configs, threads=1, repeats=1)
+    job = dict(model=os.path.abspath(args.torch_model), sets=ids, configs=configs, threads=1, repeats=1)
     results = jobs.run([sys.executable, os.path.join(HERE, 'torch_worker.py')], job, tmp, 'sweep',
                        dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1'))['results']
     rate = lambda r: len(ids[r['set']]) / min(r['seconds'])

@@ -24,6 +24,10 @@ import report  # noqa: E402
 import run  # noqa: E402
 
 BIN = sys.argv.pop(1) if len(sys.argv) > 1 else None
+try:
+    import torch
+except ImportError:  # the PyTorch model's checks need it (ctest bench_torch_model runs them with Debian's Python)
+    torch = None
 
 
 class WordTokenizer:
@@ -31,6 +35,14 @@ class WordTokenizer:
 
     def tokenize(self, text):
         return text.split()
+
+
+class WrappingWordTokenizer(WordTokenizer):
+    """One token per word, wrapped in 2 more ids as a v2 model's [CLS] ... [SEP]."""
+    wrap_tokens = 2
+
+    def encode(self, text, max_length):
+        return [2] + [7] * min(len(text.split()), max_length - 2) + [3]
 
 
 class Inputs(unittest.TestCase):
@@ -59,6 +71,31 @@ class Inputs(unittest.TestCase):
     def test_long_texts_refuses_an_impossible_count(self):
         with self.assertRaises(ValueError):
             inputs.long_texts(['a b', 'c'], WordTokenizer(), 5, 60, 64)
+
+    def test_long_set_option(self):
+        self.assertEqual(run.long_set('128:300'), (128, 300))
+        for bad in ('128', '128:x', ':5'):
+            with self.assertRaises(argparse.ArgumentTypeError):
+                run.long_set(bad)
+
+    def test_long_sets_count_ids_with_the_wrapping_tokens(self):
+        words = [' '.join(['w'] * k) for k in (3, 9, 5, 2, 7, 4, 6, 8) * 30]
+        with tempfile.TemporaryDirectory() as tmp:
+            data = os.path.join(tmp, 'train.tsv')
+            with open(data, 'w', encoding='utf-8') as f:
+                f.write('sentence\tlabel\n' + ''.join(w + '\t1\n' for w in words))
+            args = argparse.Namespace(data=data, sentences=10, long=5, long_sets=[(12, 6), (20, 4)])
+            sets = run.make_inputs(args, WrappingWordTokenizer(), 64, tmp)
+            self.assertEqual(list(sets), ['sentences', 'long12', 'long20'])
+            self.assertIsNone(sets['sentences']['range'])
+            for name, span, count in (('long12', (8, 12), 6), ('long20', (16, 20), 4)):
+                self.assertEqual(sets[name]['range'], span)
+                self.assertEqual(len(sets[name]['ids']), count)
+                for ids, text in zip(sets[name]['ids'], sets[name]['texts']):
+                    self.assertTrue(span[0] <= len(ids) <= span[1], text)
+                    self.assertEqual(len(ids), len(text.split()) + 2)
+            args.long_sets = None  # the default: one set `long` at the maximum length
+            self.assertEqual(run.long_sets(args, 64), [('long', 64, 5)])
 
 
 class HeadToHead(unittest.TestCase):
@@ -129,6 +166,118 @@ class HeadToHead(unittest.TestCase):
             self.assertAlmostEqual(r['peak_pct'], 2.0)  # 2 GFLOP in 0.5 s = 4 GFLOP/s of 200 (2 threads)
         self.assertEqual([r['round_peak_pct'] for r in rounds], [2.5, 2.0, 5.0])  # 4 GFLOP/s of 160, 200, 80
 
+    def test_summary_takes_the_rounds_medians_and_the_worst_agreement(self):
+        rounds = [dict(rates={'attn': a, 'torch': t}, ratios={'torch': a / t})
+                  for a, t in ((300, 100), (200, 100), (330, 110))]
+        torch_results = [dict(r, labels=labels, probs=[0.9, 0.8, 0.7, 0.6]) for r, labels in
+                         ((self.TORCH[0], [0, 1, 1, 0]), (self.TORCH[1], [0, 1, 0, 0]))]
+        predictions = [dict(label=name, probability=p) for name, p in
+                       (('neg', 0.9), ('pos', 0.8), ('pos', 0.75), ('neg', 0.6))]
+        ctx = dict(doc={'labels': ['neg', 'pos']}, sets={'sentences': {'ids': [[1, 2], [1], [1, 2, 3], [4]]}},
+                   head_to_head={'sentences': dict(best={'attn': self.ATTN[1], 'torch': self.TORCH[0]},
+                                                   rounds=rounds)},
+                   peers={'torch': torch_results}, attn={'predictions': {'sentences': predictions}},
+                   warnings={'at the start': ['load average 1.2'], 'at the end': []})
+        out = report.summary(ctx)
+        self.assertEqual(out['warnings'], ['at the start: load average 1.2'])
+        s = out['sets']['sentences']
+        self.assertEqual((s['texts'], s['mean_ids'], s['attn'], s['torch']), (4, 1.75, 300, 100))
+        self.assertEqual(s['ratio'], (3.0, 2.0, 3.0))
+        self.assertEqual((s['attn_config'], s['torch_config']), ('2T, batch 128', 'fast path, 2T, batch 32, sorted'))
+        self.assertEqual(s['agreement'], 75.0)  # the second configuration differs on the third text
+        self.assertAlmostEqual(s['max_dp'], 0.05)
+
+
+def v2_document(head, activation, embedding_dim, seed=0):
+    """A small random format-v2 model document (d_model 8, 2 heads, 2 layers, 10 tokens) with the given head."""
+    import attn_v2  # needs torch
+    vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'a', 'b', 'c', 'd', 'e', 'f']
+    config = dict(vocab_size=len(vocab), max_length=12, d_model=8, num_heads=2, num_layers=2, ffn_dim=16,
+                  num_labels=3, layer_norm_eps=1e-12, norm_placement='post', activation=activation,
+                  positional_encoding='learned', attention_score='scaled_dot', causal=False, pooling='first',
+                  embedding_dim=embedding_dim, embedding_norm=True, embedding_projection=embedding_dim != 8,
+                  head=head)
+    generator = torch.Generator().manual_seed(seed)
+    weights = [{'name': name, 'shape': shape,
+                'data': (torch.randn(shape, generator=generator) * 0.5).flatten().tolist()}
+               for name, shape in attn_v2.expected_shapes(config).items()]
+    tokenizer = dict(kind='wordpiece', lowercase=True, strip_accents=True, split_cjk=True, continuation_prefix='##',
+                     max_word_chars=100, special_tokens=dict(pad='[PAD]', unk='[UNK]', cls='[CLS]', sep='[SEP]'),
+                     wrap='cls_sep', vocab=vocab)
+    return dict(format_version=2, config=config, tokenizer=tokenizer, labels=['x', 'y', 'z'], weights=weights)
+
+
+@unittest.skipIf(torch is None, 'no torch')
+class TorchModel(unittest.TestCase):
+    """The PyTorch model timed on imported files: a batch gives tools/attn_v2.py's probabilities for each input on
+    its own, on the fused path (inference_mode) and the regular one (grad enabled); the fused path nests the
+    padded batch (half of it padding) and runs the one-input batches as they are."""
+    TEXTS = ['a b c', 'f', 'c a f e d b a b c d', 'e e']
+
+    def check(self, head, activation, embedding_dim, fused):
+        import attn_v2
+        import torch_model
+        import torch_worker
+        from attn_model import pad_batch
+        doc = v2_document(head, activation, embedding_dim)
+        with tempfile.TemporaryDirectory() as tmp:
+            model, pad_id = torch_model.load(torch_model.torch_file(doc, os.path.join(tmp, 'm.json'), tmp))
+        reference = attn_v2.V2Model(doc)
+        ids = [reference.encode(t) for t in self.TEXTS]
+        expected = torch.stack([reference.forward(i)[0] for i in ids])
+        batch = pad_batch(ids, pad_id)
+        for fast in (True, False):
+            logits = torch_worker.run_all(model, [batch], fast)[0]
+            self.assertLess(float((torch.softmax(logits, dim=1) - expected).abs().max()), 1e-5, (head, fast))
+            self.assertEqual(torch_worker.fast_path_calls(model, batch, fast) > 0, fast and fused, (head, fast))
+            self.assertEqual(model.encoder.enable_nested_tensor, True)
+            logits = torch.cat(torch_worker.run_all(model, [torch.tensor([i]) for i in ids], fast))
+            self.assertLess(float((torch.softmax(logits, dim=1) - expected).abs().max()), 1e-5, (head, fast))
+            self.assertEqual(model.encoder.enable_nested_tensor, False)
+
+    def test_bert(self):
+        self.check('bert_pooler', 'gelu', 8, fused=True)
+
+    def test_distilbert(self):
+        self.check('distilbert', 'relu', 8, fused=True)
+
+    def test_electra_with_its_projection_and_tanh_gelu(self):
+        self.check('electra', 'gelu_tanh', 4, fused=False)  # no fused kernel has the tanh GELU
+
+    def test_a_v1_file_goes_to_the_v1_loader(self):
+        import torch_model
+        model, pad_id = torch_model.load(os.path.join(run.ROOT, 'models', 'sst2-sentiment.json'))
+        self.assertEqual((type(model).__name__, pad_id, model.training), ('AttnClassifier', 0, False))
+
+
+@unittest.skipIf(torch is None, 'no torch')  # imported.py makes the checkpoints with torch
+class ImportedTable(unittest.TestCase):
+    def test_rows_and_warnings(self):
+        import imported
+        sets = {'sentences': dict(texts=100, mean_ids=13.26, attn=812.4, torch=401.0, ratio=[2.03, 1.5, 2.4],
+                                  attn_config='2T, batch 128', torch_config='fast path, 1T, batch 32, sorted',
+                                  agreement=100.0, max_dp=1e-7),
+                'long512': dict(texts=8, mean_ids=510.0, attn=7.2, torch=5.0, ratio=[1.41, 1.41, 1.49],
+                                attn_config='2T, batch 32', torch_config='regular path, 2T, batch 1, input',
+                                agreement=87.5, max_dp=1e-6)}
+        lines = imported.table([('mini', {'warnings': ['at the start: load average 2.16 on 2 cores'],
+                                          'sets': sets})])
+        rows = lines[0].splitlines()
+        self.assertEqual(rows[2], '| mini (L4 H256 A4 I1024) | sentences | 100 | 13.3 | 812 | 401 | 2.03× (1.50-2.40) '
+                                  '| 2T, batch 128 | fast path, 1T, batch 32, sorted | 100.00% |')
+        self.assertIn('| long512 | 8 | 510.0 | 7 | 5 | 1.41× (1.41-1.49) |', rows[3])
+        self.assertEqual(len(rows), 4)
+        notes = lines[2:]
+        self.assertEqual(len(notes), 2)
+        self.assertIn('mini long512: PyTorch gives another label than attn on 12.50%', notes[0])
+        self.assertIn('not idle (1 findings', notes[1])
+
+    def test_quick_takes_a_tenth_and_at_least_8(self):
+        import imported
+        self.assertEqual(imported.counts('tiny', True), (1000, 200, 40))
+        self.assertEqual(imported.counts('l6h384', True), (100, 12, 8))
+        self.assertEqual(imported.counts('l6h384', False), imported.COUNTS['l6h384'])
+
 
 class Peers(unittest.TestCase):
     """The peers' shared sweep and ONNX Runtime's check against PyTorch."""
@@ -191,7 +340,7 @@ class Report(unittest.TestCase):
                     ort_agreement={s: (len(d['ids']), 1e-7) for s, d in sets.items()}, started='now', minutes=1.0,
                     warnings={'at the start': []}, peak={'isa': 'avx512', 'vector_bits': '512',
                                                          'single_core_gflops': '100', 'all_cores_gflops': '200'},
-                    sgemm=sgemm, attn=attn, head_to_head=h2h, sweeps=None, command='run.py')
+                    sgemm=sgemm, attn=attn, head_to_head=h2h, sweeps=None, wrap_tokens=0, command='run.py')
 
     def test_both_peers(self):
         text = report.render(self.context(['torch', 'ort']))

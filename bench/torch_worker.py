@@ -14,8 +14,8 @@ import time
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tools'))
+import torch_model  # noqa: E402
 from attn_model import pad_batch  # noqa: E402
-from export import load_model  # noqa: E402
 
 
 def make_batches(seqs, batch, order, pad_id):
@@ -62,9 +62,7 @@ def fast_path_calls(model, ids, fast):
 def main():
     job = json.load(open(sys.argv[1], encoding='utf-8'))
     torch.set_num_threads(job['threads'])
-    model, tokenizer, _ = load_model(job['model'])
-    model.eval()
-    pad_id = tokenizer.pad_id
+    model, pad_id = torch_model.load(job['model'])
     results = []
     for cfg in job['configs']:
         seqs = job['sets'][cfg['set']]

@@ -2,7 +2,8 @@
 
 The C++ tokenizer (src/model/tokenizer.cpp) must give the same tokens for every string;
 tests/fixtures/tokenizer_cases.json, written by tools/make_tokenizer_cases.py, holds the proof.
-The rules are specified in docs/model-format.md ("tokenizer").
+The rules are specified in docs/model-format.md ("tokenizer"); WrappedTokenizer adds format v2's wrapping
+(docs/model-format-v2.md).
 """
 import unicodedata
 
@@ -127,3 +128,35 @@ class Tokenizer:
         """Token ids, truncated to max_length (keeping the first tokens)."""
         ids = [self.vocab[t] for t in self.tokenize(text)]
         return ids if max_length is None else ids[:max_length]
+
+
+WRAPS = ('none', 'cls_sep')  # tokenizer.wrap of format v2
+
+
+class WrappedTokenizer:
+    """A document's tokenizer section: Tokenizer's WordPiece ids, then tokenizer.wrap (format v2):
+    'cls_sep' puts the cls token before an input's ids and the sep token after them, 'none' adds nothing. A v1
+    section reads as 'none'."""
+
+    def __init__(self, spec, version=2):
+        spec = dict(spec)
+        self.wrap = spec.pop('wrap', None) if version == 2 else 'none'
+        if self.wrap not in WRAPS:
+            raise ValueError(f'tokenizer.wrap: {self.wrap!r} is not supported (supported: {WRAPS})')
+        self.tokenizer = Tokenizer(spec)
+        self.pad_id = self.tokenizer.pad_id
+        self.wrap_tokens = 2 if self.wrap == 'cls_sep' else 0
+        if self.wrap == 'cls_sep':
+            self.cls_id = self.tokenizer.vocab[spec['special_tokens']['cls']]
+            self.sep_id = self.tokenizer.vocab[spec['special_tokens']['sep']]
+
+    def tokenize(self, text):
+        """Text tokens, unwrapped."""
+        return self.tokenizer.tokenize(text)
+
+    def wrap_ids(self, ids):
+        return [self.cls_id] + list(ids) + [self.sep_id] if self.wrap == 'cls_sep' else list(ids)
+
+    def encode(self, text, max_length):
+        """Text -> at most max_length model ids: the first text tokens that fit (keep-start), wrapped."""
+        return self.wrap_ids(self.tokenizer.encode(text, max_length - self.wrap_tokens))

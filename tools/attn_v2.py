@@ -17,7 +17,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from attn_model import sinusoidal_table  # noqa: E402
-from attn_tokenizer import Tokenizer  # noqa: E402
+from attn_tokenizer import WrappedTokenizer  # noqa: E402
 
 V1_KEYS = ('vocab_size', 'max_length', 'd_model', 'num_heads', 'num_layers', 'ffn_dim', 'num_labels',
            'layer_norm_eps', 'norm_placement', 'activation', 'positional_encoding', 'attention_score', 'causal',
@@ -34,7 +34,6 @@ CHOICES = {
     'embedding_projection': (False, True),
     'head': ('linear', 'bert_pooler', 'distilbert', 'electra'),
 }
-WRAPS = ('none', 'cls_sep')
 
 
 def gelu_erf(x):
@@ -115,16 +114,10 @@ class V2Model:
         self.labels = list(doc['labels'])
         if len(self.labels) != c['num_labels']:
             raise ValueError(f'{len(self.labels)} labels, num_labels {c["num_labels"]}')
-        spec = dict(doc['tokenizer'])
-        self.wrap = spec.pop('wrap', None) if self.version == 2 else 'none'
-        if self.wrap not in WRAPS:
-            raise ValueError(f'tokenizer.wrap: {self.wrap!r} is not supported (supported: {WRAPS})')
-        self.tokenizer = Tokenizer(spec)
+        self.tokens = WrappedTokenizer(doc['tokenizer'], self.version)
+        self.tokenizer, self.wrap = self.tokens.tokenizer, self.tokens.wrap
         if len(self.tokenizer.vocab_list) != c['vocab_size']:
             raise ValueError('vocab_size differs from the vocabulary')
-        if self.wrap == 'cls_sep':
-            self.cls_id = self.tokenizer.vocab[spec['special_tokens']['cls']]
-            self.sep_id = self.tokenizer.vocab[spec['special_tokens']['sep']]
         shapes = expected_shapes(c)
         stored = {}
         for w in doc['weights']:
@@ -147,17 +140,17 @@ class V2Model:
     @property
     def text_budget(self):
         """Most text tokens per input: max_length less the wrapping tokens."""
-        return self.config['max_length'] - (2 if self.wrap == 'cls_sep' else 0)
+        return self.config['max_length'] - self.tokens.wrap_tokens
 
     def wrap_ids(self, ids):
-        return [self.cls_id] + list(ids) + [self.sep_id] if self.wrap == 'cls_sep' else list(ids)
+        return self.tokens.wrap_ids(ids)
 
     def encode(self, text):
         """Text -> model ids: the first text_budget tokens (keep-start), wrapped."""
-        ids = self.tokenizer.encode(text)
-        if not ids:
+        ids = self.tokens.encode(text, self.config['max_length'])
+        if len(ids) == self.tokens.wrap_tokens:
             raise ValueError('the input has no tokens')
-        return self.wrap_ids(ids[:self.text_budget])
+        return ids
 
     def linear(self, x, name):
         return x @ self.t[name + '.weight'].T + self.t[name + '.bias']
