@@ -103,16 +103,33 @@ ATTN_ROW_KERNEL void relu(float* x, size_t n) {
   for (size_t i = 0; i < n; ++i) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 
-void gelu(float* x, size_t n) {
+// GELU in the form GCC vectorises (no library call, no branch): both forms reduce to exp_nonpositive_inline.
+// The erf form uses erfc(z) = t (a1 + t (a2 + t (a3 + t (a4 + t a5)))) exp(-z^2), t = 1 / (1 + p z), z >= 0
+// (Abramowitz & Stegun 7.1.26, absolute error below 1.5e-7), and takes 1 + erf(v / sqrt 2) as erfc(z) for v < 0
+// and 2 - erfc(z) otherwise, so the negative tail is not 1 minus a number near 1.
+ATTN_ROW_KERNEL void gelu(float* x, size_t n) {
   constexpr float kInvSqrt2 = 0.70710678118654752f;
-  for (size_t i = 0; i < n; ++i) x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * kInvSqrt2));
+  constexpr float kP = 0.3275911f;
+  constexpr float kA[] = {1.061405429f, -1.453152027f, 1.421413741f, -0.284496736f, 0.254829592f};
+  for (size_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    const float z = std::fabs(v) * kInvSqrt2;
+    const float t = 1.0f / (1.0f + kP * z);
+    float poly = kA[0];
+    for (int k = 1; k < 5; ++k) poly = poly * t + kA[k];
+    const float erfc = t * poly * exp_nonpositive_inline(-z * z);
+    x[i] = 0.5f * v * (v < 0.0f ? erfc : 2.0f - erfc);
+  }
 }
 
-void gelu_tanh(float* x, size_t n) {
+// 0.5 v (1 + tanh(u)) = v sigmoid(2u) = v / (1 + exp(-2u)); exp of -2|u| only, so nothing overflows.
+ATTN_ROW_KERNEL void gelu_tanh(float* x, size_t n) {
   constexpr float kSqrt2OverPi = 0.79788456080286536f;
   for (size_t i = 0; i < n; ++i) {
     const float v = x[i];
-    x[i] = 0.5f * v * (1.0f + std::tanh(kSqrt2OverPi * (v + 0.044715f * v * v * v)));
+    const float u = kSqrt2OverPi * (v + 0.044715f * v * v * v);
+    const float e = exp_nonpositive_inline(-2.0f * std::fabs(u));  // exp(-2|u|) in (0, 1]
+    x[i] = v * (u < 0.0f ? e : 1.0f) / (1.0f + e);
   }
 }
 
