@@ -368,6 +368,11 @@ def head_to_head(args, bins, sets, tmp, env, attn, peers, flops, peak, ort_run=N
     return out
 
 
+def model_format_version(path):
+    with open(path, encoding='utf-8') as f:
+        return json.load(f).get('format_version', 1)
+
+
 def main():
     args = parse_args()
     if not os.path.exists(args.data):
@@ -378,6 +383,9 @@ def main():
         sys.exit('--sentences and --long must be positive')
     cores = os.cpu_count() or 1
     log = lambda m: print(m, file=sys.stderr, flush=True)
+    if not args.no_ort and model_format_version(args.model) >= 2:
+        log('ONNX Runtime skipped: its export (bench/onnx_export.py) covers format-1 models only')
+        args.no_ort = True
     # Before any timing: a missing node or npm stops the run now, not after the other phases.
     ort_pkg = None if args.no_ort else ort.ensure_installed(args.ort_dir, log)
     bins = build(args.build)
@@ -406,10 +414,6 @@ def main():
             doc = json.load(f)
         cfg = doc['config']
         tokenizer = WrappedTokenizer(doc['tokenizer'], doc.get('format_version', 1))
-        if doc.get('format_version', 1) >= 2 and not args.no_ort:
-            print('ONNX Runtime skipped: its export (bench/onnx_export.py) covers format-1 models only',
-                  file=sys.stderr)
-            args.no_ort = True
         if not args.no_torch or args.plot:
             import torch_model  # needs torch, which only the PyTorch side may
             args.torch_model = torch_model.torch_file(doc, model_copy, tmp)

@@ -66,7 +66,7 @@ TEST_CASE("a format-v2 model loads with its new keys, tensors and metadata", "[f
   CHECK(c.layer_norm_eps == 1e-12f);  // survives as a float, not rounded to 0
   CHECK(c.layer_norm_eps > 0.0f);
   CHECK(model.file_info().format_version == 2);
-  const json source = json::parse(model.file_info().source_json);
+  const json source = json::parse(model.file_info().metadata_json)["source"];
   CHECK(source["architecture"] == "BertForSequenceClassification");
   CHECK(source["files"]["vocab.txt"] == "ff00");
 
@@ -202,6 +202,20 @@ TEST_CASE("the tanh GELU and the tanh of the pooler head", "[format-v2][ops]") {
   }
 }
 
+TEST_CASE("metadata is kept for attn info, bounded in depth and size", "[format-v2]") {
+  json m = v2_model();
+  m["metadata"]["train"] = {{"lr", 0.001}, {"layers", json::array({1, 2})}};
+  m["metadata"]["deep"] = {{"a", {{"b", {{"c", 1}}}}}};
+  m["metadata"]["padding"] = std::vector<double>(300, 0.5);
+  const json kept = json::parse(attn::Model::parse(m.dump(), "m.json").file_info().metadata_json);
+  CHECK(kept["train"] == m["metadata"]["train"]);
+  CHECK(kept["source"] == m["metadata"]["source"]);
+  CHECK(kept["deep"]["a"]["b"] == "(an object of 1 member, not kept)");
+  CHECK(kept["padding"] == "(an array of 300 members, not kept)");
+  m.erase("metadata");
+  CHECK(attn::Model::parse(m.dump(), "m.json").file_info().metadata_json.empty());
+}
+
 TEST_CASE("a format-v2 model goes through the binary cache unchanged", "[format-v2][cache]") {
   namespace fs = std::filesystem;
   std::string pattern = (fs::temp_directory_path() / "attn-v2-cache-XXXXXX").string();
@@ -223,7 +237,7 @@ TEST_CASE("a format-v2 model goes through the binary cache unchanged", "[format-
   CHECK(cached.tokenizer().config().cls_token == "[CLS]");
   CHECK(cached.tokenizer().config().sep_token == "[SEP]");
   CHECK(cached.file_info().format_version == 2);
-  CHECK(cached.file_info().source_json == parsed.file_info().source_json);
+  CHECK(cached.file_info().metadata_json == parsed.file_info().metadata_json);
   const attn::Encoding a = parsed.encode("good bad films"), b = cached.encode("good bad films");
   CHECK(a.ids == b.ids);
   CHECK(parsed.predict({&a})[0].probabilities == cached.predict({&b})[0].probabilities);

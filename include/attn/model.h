@@ -43,7 +43,9 @@ struct Prediction {
 // What a model file says about itself besides the model: the engine never depends on it.
 struct ModelFileInfo {
   int format_version = 1;
-  std::string source_json;  // metadata.source as compact JSON text (where an imported model came from), or ""
+  // The file's "metadata" object (how the model was made; metadata.source: where an imported one came from) as
+  // compact JSON, deep or large members replaced by a note (model_json.cpp), or "" when the file has none.
+  std::string metadata_json;
 };
 
 class Model {

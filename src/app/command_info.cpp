@@ -1,7 +1,6 @@
 // attn info: the model summary, for people (text) or scripts (json).
 #include <unistd.h>
 
-#include <fstream>
 #include <memory>
 
 #include <nlohmann/json.hpp>
@@ -10,24 +9,11 @@
 #include "cli.h"
 #include "exit_codes.h"
 #include "file_io.h"
-#include "model_path.h"
 #include "output_helpers.h"
 #include "printable.h"
 
 namespace attn::app {
 namespace {
-
-// The model file's "metadata" object (how it was made: command, data, figures), or null when the file has none or
-// is not JSON. The loader does not keep it; it is read here again, skipping the weights and the vocabulary.
-nlohmann::ordered_json read_metadata(const std::string& path) {
-  std::ifstream in(path);
-  const auto skip_bulk = [](int depth, nlohmann::ordered_json::parse_event_t event, nlohmann::ordered_json& parsed) {
-    return !(depth == 1 && event == nlohmann::ordered_json::parse_event_t::key && parsed != "metadata");
-  };
-  const auto root = nlohmann::ordered_json::parse(in, skip_bulk, false);
-  if (!root.is_object() || !root.contains("metadata")) return nullptr;
-  return root["metadata"];
-}
 
 // "key  value" lines, nested objects flattened to dotted keys (source.files.vocab.txt). Values come from the
 // model file, so they are escaped before they reach a terminal.
@@ -69,7 +55,8 @@ int run_info(const Context& context, OutputFormat format) {
       {"attention_kernel", ops::isa_name(c.attention_score == AttentionScore::Additive
                                              ? ops::Isa::Portable
                                              : ops::attention_isa(c.head_dim(), ops::kernel_isa()))},
-      {"metadata", read_metadata(resolve_model_path(context.model, context.argv0))},
+      {"metadata",
+       file.metadata_json.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json::parse(file.metadata_json)},
   };
   if (file.format_version >= 2) {
     info["embedding_dim"] = c.embedding_width();
@@ -79,7 +66,9 @@ int run_info(const Context& context, OutputFormat format) {
     info["wrap"] = to_string(model.tokenizer().config().wrap);
   }
   // Where an imported model came from (metadata.source, written by tools/convert_hf.py).
-  if (!file.source_json.empty()) info["source"] = nlohmann::ordered_json::parse(file.source_json);
+  if (info["metadata"].contains("source") && info["metadata"]["source"].is_object()) {
+    info["source"] = info["metadata"]["source"];
+  }
   std::string text;
   if (format == OutputFormat::Text) {
     for (const auto& [key, value] : info.items()) {

@@ -24,6 +24,11 @@ InputText input_record(std::string source, size_t line, std::string text, std::s
   return out;
 }
 
+// The record of a line (or a CSV row, by its first line) past kMaxLineBytes: its text was never kept.
+InputText too_long_record(const std::string& source, size_t line) {
+  return input_record(source, line, "", source + ":" + std::to_string(line) + ": " + too_long_message());
+}
+
 }  // namespace
 
 bool InputReader::open_next_source(InputText& out) {
@@ -79,9 +84,7 @@ bool InputReader::next(InputText& out) {
       }
       // In every input format, not only one text per line: a TSV, CSV or JSONL line is as unbounded.
       if (got && lines_->overlong()) {
-        const size_t number = line_offset_ + ++line_;
-        const std::string where = stream_name_ + ":" + std::to_string(number);
-        out = input_record(stream_name_, number, "", where + ": " + too_long_message());
+        out = too_long_record(stream_name_, line_offset_ + ++line_);
         return true;
       }
       if (got && rows_) {
@@ -104,8 +107,7 @@ bool InputReader::next(InputText& out) {
         };
         const bool is_row = rows_->read(std::move(text), first_line, next_line, out);
         if (too_long) {
-          const std::string where = stream_name_ + ":" + std::to_string(first_line);
-          out = input_record(stream_name_, first_line, "", where + ": " + too_long_message());
+          out = too_long_record(stream_name_, first_line);
           // What follows would be read from inside the quoted field, as rows of their own.
           lines_.reset();
           return true;

@@ -27,7 +27,7 @@ namespace {
 constexpr char kMagic[8] = {'A', 'T', 'T', 'N', 'C', 'A', 'C', 'H'};
 // 5: the v2 fields (format 2's config, wrap, [CLS]/[SEP], metadata.source) and the full file stamp (device,
 // inode, size, mtime, ctime), each of which had made its own version 4.
-constexpr uint32_t kCacheVersion = 5;  // bump whenever the layout below or the meaning of a model field changes
+constexpr uint32_t kCacheVersion = 6;  // bump whenever the layout below or the meaning of a model field changes
 
 // 64-bit multiply-xor hash over 8-byte words: cheap enough for megabytes at every load, and any flipped bit
 // changes it. It guards against damage, not against forgery: that is what the ownership checks are for.
@@ -161,7 +161,7 @@ void write_entry(const Model& model, const FileStamp& stamp, const std::string& 
   out.string(tc.cls_token);
   out.string(tc.sep_token);
   out.pod(static_cast<int32_t>(model.file_info().format_version));
-  out.string(model.file_info().source_json);
+  out.string(model.file_info().metadata_json);
   for (size_t i = 0; i < model.tokenizer().vocab_size(); ++i) out.string(model.tokenizer().token(static_cast<int32_t>(i)));
   for (const auto& label : model.labels()) out.string(label);
   // Each tensor of the table with its name and shape, so that reading it back goes through the same binder and
@@ -254,7 +254,7 @@ std::optional<Model> read_entry(const FileStamp& stamp, const std::string& json_
   tc.sep_token = r.string();
   ModelFileInfo file_info;
   file_info.format_version = r.pod<int32_t>();
-  file_info.source_json = r.string();
+  file_info.metadata_json = r.string();
   if (!r.ok() || wrap > 1 || file_info.format_version < 1 || file_info.format_version > kFormatVersion ||
       config.vocab_size <= 0 || config.vocab_size > kMaxDimension || config.num_labels <= 0 ||
       config.num_labels > kMaxDimension || config.num_layers <= 0 || config.num_layers > kMaxDimension ||

@@ -153,32 +153,35 @@ ModelWeights parse_weights(const JsonReader& section, const ModelConfig& config,
   return binder.finish(section.path());
 }
 
-// metadata.source as compact JSON, "" when absent or not an object: metadata is free-form and never refused.
-// Kept two levels deep at most (scalars, and the scalars of an object or array member such as "files" or
-// "notes"): that is all a converter writes, and dumping a deeply nested value would recurse without bound.
-std::string metadata_source(const nlohmann::json& document) {
-  const auto metadata = document.find("metadata");
-  if (metadata == document.end() || !metadata->is_object()) return "";
-  const auto source = metadata->find("source");
-  if (source == metadata->end() || !source->is_object()) return "";
-  nlohmann::json kept = nlohmann::json::object();
-  for (const auto& [key, value] : source->items()) {
-    if (value.is_primitive()) {
-      kept[key] = value;
+// A copy of free-form metadata, bounded: containers deeper than kMetadataDepth below "metadata", or with more than
+// kMetadataMembers members, become a string that says what was left out. Metadata is never refused, and what the
+// converters and the trainer write (metadata.source.files.vocab.txt, the training arguments) fits well inside;
+// a model padded with a large array keeps a small copy.
+constexpr int kMetadataDepth = 3;
+constexpr size_t kMetadataMembers = 256;
+
+nlohmann::json bounded_metadata(const nlohmann::json& value, int depth) {
+  if (value.is_primitive()) return value;
+  if (depth >= kMetadataDepth || value.size() > kMetadataMembers) {
+    return std::string(value.is_object() ? "(an object" : "(an array") + " of " + std::to_string(value.size()) +
+           (value.size() == 1 ? " member" : " members") + ", not kept)";
+  }
+  nlohmann::json kept = value.is_object() ? nlohmann::json::object() : nlohmann::json::array();
+  for (const auto& [key, member] : value.items()) {
+    if (value.is_object()) {
+      kept[key] = bounded_metadata(member, depth + 1);
     } else {
-      nlohmann::json scalars = value.is_object() ? nlohmann::json::object() : nlohmann::json::array();
-      for (const auto& [inner_key, inner] : value.items()) {
-        if (!inner.is_primitive()) continue;
-        if (value.is_object()) {
-          scalars[inner_key] = inner;
-        } else {
-          scalars.push_back(inner);
-        }
-      }
-      kept[key] = std::move(scalars);
+      kept.push_back(bounded_metadata(member, depth + 1));
     }
   }
-  return kept.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return kept;
+}
+
+// The "metadata" object as compact JSON (bounded as above), "" when absent or not an object.
+std::string metadata_json(const nlohmann::json& document) {
+  const auto metadata = document.find("metadata");
+  if (metadata == document.end() || !metadata->is_object()) return "";
+  return bounded_metadata(*metadata, 0).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace
@@ -208,7 +211,7 @@ Model Model::parse(const std::string& json_text, const std::string& source) {
   }
   std::vector<std::string> labels = parse_labels(root, config);
   ModelWeights weights = parse_weights(root.child("weights"), config, source);
-  file_info.source_json = metadata_source(document);
+  file_info.metadata_json = metadata_json(document);
   // Every id the tokenizer can emit indexes an embedding row: vocab_size was checked against both.
   return Model(source, config, std::move(tokenizer), std::move(labels), std::move(weights), std::move(file_info));
 }
