@@ -39,6 +39,13 @@ class PieceTable {
     }
   }
 
+  // Room for `count` keys without growing: one allocation instead of a rehash at every doubling.
+  void reserve(size_t count) {
+    size_t slots = 64;
+    while (slots < 2 * count) slots *= 2;
+    if (slots > slots_.size()) rehash(slots);
+  }
+
   int32_t find(std::string_view key) const {
     if (size_ == 0) return -1;
     const uint64_t h = hash(key);
@@ -65,13 +72,18 @@ class PieceTable {
     return h ^ (h >> 29);
   }
 
-  void grow() {
+  void grow() { rehash(slots_.empty() ? 64 : 2 * slots_.size()); }
+
+  // Moves every key into `slots` slots (a power of two), reusing the hashes already computed.
+  void rehash(size_t slots) {
     std::vector<Slot> old = std::move(slots_);
-    slots_.assign(old.empty() ? 64 : 2 * old.size(), Slot{});
-    mask_ = slots_.size() - 1;
-    size_ = 0;
+    slots_.assign(slots, Slot{});
+    mask_ = slots - 1;
     for (const Slot& slot : old) {
-      if (slot.id >= 0) insert(slot.key, slot.id);
+      if (slot.id < 0) continue;
+      size_t i = slot.hash & mask_;
+      while (slots_[i].id >= 0) i = (i + 1) & mask_;
+      slots_[i] = slot;
     }
   }
 
@@ -324,6 +336,12 @@ Tokenizer::Tokenizer(TokenizerConfig config, std::vector<std::string> vocab) : c
   auto table = std::make_shared<Vocabulary>();
   table->entries = std::move(vocab);
   const std::string& prefix = config_.continuation_prefix;
+  const auto is_continuation = [&prefix](std::string_view entry) {
+    return entry.size() > prefix.size() && entry.compare(0, prefix.size(), prefix) == 0;
+  };
+  table->word_starts.reserve(table->entries.size());
+  table->continuations.reserve(static_cast<size_t>(
+      std::count_if(table->entries.begin(), table->entries.end(), [&](const std::string& e) { return is_continuation(e); })));
   for (size_t i = 0; i < table->entries.size(); ++i) {
     const std::string_view entry = table->entries[i];
     const auto where = [i] { return "tokenizer.vocab[" + std::to_string(i) + "]: "; };
@@ -339,7 +357,7 @@ Tokenizer::Tokenizer(TokenizerConfig config, std::vector<std::string> vocab) : c
       throw ModelError(where() + "duplicate entry " + quoted(entry) + " (first at " + std::to_string(first) + ")");
     }
     table->longest_word_start = std::max(table->longest_word_start, entry.size());
-    if (entry.size() > prefix.size() && entry.compare(0, prefix.size(), prefix) == 0) {
+    if (is_continuation(entry)) {
       table->continuations.insert(entry.substr(prefix.size()), id);
       table->longest_continuation = std::max(table->longest_continuation, entry.size() - prefix.size());
     }

@@ -10,10 +10,13 @@
 // reductions over kLanes partial sums), and built twice: for x86-64-v3 (AVX2 + FMA) and for the baseline,
 // the better chosen when the program starts (GCC function multi-versioning). Without it, a portable build would
 // use 4-wide SSE2 on machines that have 8-wide FMA.
+// The GELUs, per value the costliest of them (about 25 flops), are also built for x86-64-v4 (AVX-512).
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(ATTN_NO_CLONES)
 #define ATTN_ROW_KERNEL __attribute__((target_clones("arch=x86-64-v3", "default")))
+#define ATTN_ELEMENTWISE_KERNEL __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define ATTN_ROW_KERNEL
+#define ATTN_ELEMENTWISE_KERNEL
 #endif
 
 namespace attn::ops {
@@ -107,7 +110,7 @@ ATTN_ROW_KERNEL void relu(float* x, size_t n) {
 // The erf form uses erfc(z) = t (a1 + t (a2 + t (a3 + t (a4 + t a5)))) exp(-z^2), t = 1 / (1 + p z), z >= 0
 // (Abramowitz & Stegun 7.1.26, absolute error below 1.5e-7), and takes 1 + erf(v / sqrt 2) as erfc(z) for v < 0
 // and 2 - erfc(z) otherwise, so the negative tail is not 1 minus a number near 1.
-ATTN_ROW_KERNEL void gelu(float* x, size_t n) {
+ATTN_ELEMENTWISE_KERNEL void gelu(float* x, size_t n) {
   constexpr float kInvSqrt2 = 0.70710678118654752f;
   constexpr float kP = 0.3275911f;
   constexpr float kA[] = {1.061405429f, -1.453152027f, 1.421413741f, -0.284496736f, 0.254829592f};
@@ -123,7 +126,7 @@ ATTN_ROW_KERNEL void gelu(float* x, size_t n) {
 }
 
 // 0.5 v (1 + tanh(u)) = v sigmoid(2u) = v / (1 + exp(-2u)); exp of -2|u| only, so nothing overflows.
-ATTN_ROW_KERNEL void gelu_tanh(float* x, size_t n) {
+ATTN_ELEMENTWISE_KERNEL void gelu_tanh(float* x, size_t n) {
   constexpr float kSqrt2OverPi = 0.79788456080286536f;
   for (size_t i = 0; i < n; ++i) {
     const float v = x[i];
