@@ -26,7 +26,8 @@ namespace {
 
 constexpr char kMagic[8] = {'A', 'T', 'T', 'N', 'C', 'A', 'C', 'H'};
 // 5: the v2 fields (format 2's config, wrap, [CLS]/[SEP], metadata.source) and the full file stamp (device,
-// inode, size, mtime, ctime), each of which had made its own version 4.
+// inode, size, mtime, ctime), each of which had made its own version 4. 6: the whole metadata (bounded) in place
+// of metadata.source.
 constexpr uint32_t kCacheVersion = 6;  // bump whenever the layout below or the meaning of a model field changes
 
 // 64-bit multiply-xor hash over 8-byte words: cheap enough for megabytes at every load, and any flipped bit
