@@ -58,12 +58,14 @@ std::vector<Prediction> Model::predict(const std::vector<const Encoding*>& batch
       }
     }
   }
-  // The inputs in groups of at most kGroupElements / d_model tokens (an input longer than that alone), each
-  // group through every layer before the next: a group's activations (128 KiB of states, 384 KiB of q, k, v) stay
-  // in the core's caches between the products, where a whole batch's would go out to memory and back at every
-  // step (bench/RESULTS.md, "Profiles behind design choices in the code").
+  // The inputs in groups of at most group_tokens tokens (an input longer than that alone), each group through
+  // every layer before the next: a group's activations (128 KiB of states, 384 KiB of q, k, v) stay in the core's
+  // caches between the products, where a whole batch's would go out to memory and back at every step. A layer's
+  // weights (about 12 d_model^2 floats) are read once per group, so past d_model 128 the floor of 2 d_model tokens
+  // keeps each weight loaded for at least 4 d_model FLOPs (bench/RESULTS.md, "Profiles behind design choices").
   constexpr size_t kGroupElements = 32768;
-  const size_t group_tokens = kGroupElements / static_cast<size_t>(config_.d_model);
+  const size_t d_model = static_cast<size_t>(config_.d_model);
+  const size_t group_tokens = std::max(kGroupElements / d_model, 2 * d_model);
   std::vector<Prediction> predictions;
   predictions.reserve(batch.size());
   if (attention != nullptr) attention->clear();
