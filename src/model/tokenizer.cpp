@@ -340,8 +340,8 @@ Tokenizer::Tokenizer(TokenizerConfig config, std::vector<std::string> vocab) : c
     return entry.size() > prefix.size() && entry.compare(0, prefix.size(), prefix) == 0;
   };
   table->word_starts.reserve(table->entries.size());
-  table->continuations.reserve(static_cast<size_t>(
-      std::count_if(table->entries.begin(), table->entries.end(), [&](const std::string& e) { return is_continuation(e); })));
+  table->continuations.reserve(
+      static_cast<size_t>(std::count_if(table->entries.begin(), table->entries.end(), is_continuation)));
   for (size_t i = 0; i < table->entries.size(); ++i) {
     const std::string_view entry = table->entries[i];
     const auto where = [i] { return "tokenizer.vocab[" + std::to_string(i) + "]: "; };
