@@ -88,9 +88,10 @@ TEST_CASE("packed linear matches the double-precision reference for every epilog
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> dist(-0.5f, 0.5f);
   // Rows around the 6- and 12-row tiles and the 96-row block, widths around the 16- and 32-column panels
-  // (2: a classifier), depths below, at and above the 128- and 256-deep slices.
-  const int shapes[][3] = {{1, 16, 64},  {5, 17, 3},   {6, 48, 128},  {7, 2, 256},    {13, 32, 129},
-                           {12, 33, 64}, {97, 33, 257}, {25, 95, 130}, {200, 64, 513}};
+  // (2: a classifier), depths below, at and above the 512- and 1024-deep slices.
+  const int shapes[][3] = {{1, 16, 64},   {5, 17, 3},     {6, 48, 128},  {7, 2, 256},    {13, 32, 129},
+                           {12, 33, 64},  {97, 33, 257},  {25, 95, 130}, {200, 64, 513}, {13, 40, 512},
+                           {30, 33, 1024}, {7, 64, 1025}, {100, 17, 1537}};
   const attn::ops::Epilogue epilogues[] = {attn::ops::Epilogue::None, attn::ops::Epilogue::Relu,
                                            attn::ops::Epilogue::Accumulate};
   for (const attn::ops::Isa isa : isa_paths()) {
