@@ -242,7 +242,12 @@ PipelineResult run_pipeline(const Model& model, InputReader& reader, RecordWrite
   const size_t max_in_flight = 2 * options.threads;
   size_t submitted = 0;
   try {
-    InputPrefetch prefetch(reader, options.batch_size, kMaxBatchTextBytes);
+    // With every core classifying, the reading thread can wait longer than kInputPatience for a core, which
+    // looks like input pausing: a partial batch then drains the pipeline and leaves a worker idle for a whole
+    // batch. So the patience applies only to input that can pause, and the reading thread keeps as many
+    // batches ready as may be in flight.
+    const auto patience = reader.may_pause() ? kInputPatience : std::chrono::milliseconds(-1);
+    InputPrefetch prefetch(reader, max_in_flight * options.batch_size, max_in_flight * kMaxBatchTextBytes);
     Batch batch;
     InputText input;
     auto submit = [&] {
@@ -256,7 +261,7 @@ PipelineResult run_pipeline(const Model& model, InputReader& reader, RecordWrite
       // With something to answer, wait only briefly for more input: a writer that pauses, or waits for the
       // answers, gets them now; input that keeps coming arrives well within the patience and fills the batch.
       const bool pending = !batch.inputs.empty() || out.batches_written() < submitted;
-      const auto status = prefetch.next(input, pending ? kInputPatience : std::chrono::milliseconds(-1));
+      const auto status = prefetch.next(input, pending ? patience : std::chrono::milliseconds(-1));
       if (status == InputPrefetch::Status::End) break;
       if (status == InputPrefetch::Status::Idle) {
         if (!batch.inputs.empty()) submit();

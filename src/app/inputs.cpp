@@ -68,6 +68,17 @@ bool InputReader::open_next_source(InputText& out) {
   return false;
 }
 
+bool InputReader::may_pause() const {
+  for (const auto& source : sources_) {
+    if (source.kind == InputSource::Kind::Argument) continue;
+    struct stat st {};
+    const int status =
+        source.kind == InputSource::Kind::Stdin ? ::fstat(STDIN_FILENO, &st) : ::stat(source.name.c_str(), &st);
+    if (status != 0 || !S_ISREG(st.st_mode)) return true;
+  }
+  return false;
+}
+
 bool InputReader::next(InputText& out) {
   while (true) {
     if (lines_) {

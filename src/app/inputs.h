@@ -46,6 +46,9 @@ class InputReader {
   // Bytes of text read so far, each line counted with its newline (for a progress meter; safe to call while
   // another thread reads).
   size_t bytes_read() const { return bytes_read_; }
+  // True if a source can keep a read waiting for its writer (stdin or a path that is not a regular file: a pipe,
+  // a terminal, a FIFO); arguments and regular files never pause. Looks at the sources as they are now.
+  bool may_pause() const;
 
  private:
   bool open_next_source(InputText& out);
