@@ -208,6 +208,24 @@ def v2_document(head, activation, embedding_dim, seed=0):
 
 
 @unittest.skipIf(torch is None, 'no torch')
+class Int8Scheme(unittest.TestCase):
+    """int8_accuracy.py's int8 product: exact on values its grids hold, and rounded as worked out by hand off them."""
+
+    def test_values_on_the_grids_are_exact(self):
+        import int8_accuracy
+        w = torch.tensor([[127., -3., 0.], [5., -127., 64.]]) / 64  # each row's largest magnitude is 127 steps
+        x = (torch.tensor([[0., 255., 17.], [255., 0., 128.]]) - torch.tensor([[85.], [0.]])) / 8  # 0 in range
+        b = torch.tensor([0.5, -1.0])
+        self.assertTrue(torch.equal(int8_accuracy.int8_linear(x, w, b), torch.nn.functional.linear(x, w, b)))
+
+    def test_off_grid_weights_round_to_the_rows_step(self):
+        import int8_accuracy
+        # Row step 1/127: 0.004 is 0.508 steps and rounds to one step; x [1, 1] is on its grid (0 and 1 -> 0, 255).
+        y = int8_accuracy.int8_linear(torch.tensor([[1., 1.]]), torch.tensor([[1., 0.004]]))
+        self.assertAlmostEqual(y.item(), 1 + 1 / 127, places=6)
+
+
+@unittest.skipIf(torch is None, 'no torch')
 class TorchModel(unittest.TestCase):
     """The PyTorch model timed on imported files: a batch gives tools/attn_v2.py's probabilities for each input on
     its own, on the fused path (inference_mode) and the regular one (grad enabled); the fused path nests the
