@@ -56,10 +56,9 @@ def main():
     ap.add_argument('--data', required=True)
     ap.add_argument('--data-format', required=True, choices=datasets.FORMATS)
     ap.add_argument('--label-map', help='FILE_LABEL=MODEL_LABEL,... when the file names labels otherwise')
-    ap.add_argument('--long-text', choices=('keep-start', 'keep-ends', 'window'), default='keep-start')
+    ap.add_argument('--long-text', choices=train.LONG_TEXT_POLICIES, default='keep-start')
     args = ap.parse_args()
 
-    torch.manual_seed(0)
     model, tokenizer, doc = load_model(args.model)
     labels = doc['labels']
     mapping = dict(item.split('=', 1) for item in args.label_map.split(',')) if args.label_map else {}

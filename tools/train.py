@@ -79,6 +79,9 @@ def make_batches(examples, batch_size, rng, shuffle=True):
     return batches
 
 
+LONG_TEXT_POLICIES = ('keep-start', 'keep-ends', 'window')  # attn's --long-text, as truncate() applies them
+
+
 def truncate(ids, max_length, policy):
     """The tokens attn classifies for a text with --long-text keep-start or keep-ends (docs/long-texts.md);
     with window, the whole text (cut into windows when it is batched: window_starts, random_window)."""
@@ -268,7 +271,7 @@ def main():
     ap.add_argument('--layers', type=int)
     ap.add_argument('--ffn', type=int)
     ap.add_argument('--max-length', type=int)
-    ap.add_argument('--long-text', choices=('keep-start', 'keep-ends', 'window'), default='keep-start',
+    ap.add_argument('--long-text', choices=LONG_TEXT_POLICIES, default='keep-start',
                     help='which tokens of a longer text the model sees (use the same with attn --long-text): '
                          'window trains on a random window of each long text every epoch and scores dev and '
                          'test by the mean over windows max_length / 2 apart, as attn does')
